@@ -1,0 +1,72 @@
+"""The `selfcoder` command. Each capability lives in `selfcoder/commands/<name>.py` as a
+typer app or function; this module only assembles them and turns `SelfcoderError` into one
+line on stderr and an exit code (never a traceback for a user mistake).
+
+Keep imports here cheap: heavy modules (litellm, docker) are imported inside commands.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from selfcoder import __version__
+from selfcoder.commands import config as config_cmd
+from selfcoder.errors import SelfcoderError
+
+app = typer.Typer(
+    name="selfcoder",
+    help="A coding agent that edits a sandboxed copy of your repository and offers only validated patches.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"selfcoder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """selfcoder: solve problems in a sandbox, validate against the tests, review the diff."""
+
+
+app.add_typer(config_cmd.app, name="config")
+
+
+def _register_optional() -> None:
+    """Add the command groups that exist in this checkout (each lands with its capability)."""
+    import importlib
+
+    for name in ("model", "sandbox", "solve", "demo"):
+        try:
+            module = importlib.import_module(f"selfcoder.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"selfcoder.commands.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    try:
+        app()
+    except SelfcoderError as e:
+        typer.secho(f"error: {e}", err=True, fg="red")
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True, fg="yellow")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""`selfcoder config show`: the effective settings and where each value came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Inspect selfcoder's settings.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    repo: Path = typer.Option(Path("."), "--repo", help="Repository whose selfcoder.toml / pyproject.toml to read."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Print every setting, its value and its source (default, user config, pyproject, selfcoder.toml, environment).
+
+    Sources, lowest precedence first: defaults; the user config (~/.config/selfcoder/config.toml or
+    $SELFCODER_CONFIG); [tool.selfcoder] in the repository's pyproject.toml; the repository's
+    selfcoder.toml; environment variables SELFCODER_<SECTION>__<KEY>.
+    """
+    from selfcoder.config import DEFAULT_SOURCE, flatten, load_settings
+
+    loaded = load_settings(repo)
+    rows = [(k, v, loaded.origins.get(k, DEFAULT_SOURCE)) for k, v in flatten(loaded.settings).items()]
+    if as_json:
+        typer.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, default=str, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("setting", "value", "source")
+    for key, value, source in rows:
+        table.add_row(key, str(value), source)
+    Console().print(table)
