@@ -98,10 +98,11 @@ class LoadedSettings(BaseModel):
     origins: dict[str, str]
 
 
-def user_config_path() -> Path:
-    if "SELFCODER_CONFIG" in os.environ:
-        return Path(os.environ["SELFCODER_CONFIG"]).expanduser()
-    base = Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser()
+def user_config_path(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if "SELFCODER_CONFIG" in env:
+        return Path(env["SELFCODER_CONFIG"]).expanduser()
+    base = Path(env.get("XDG_CONFIG_HOME", "~/.config")).expanduser()
     return base / "selfcoder" / "config.toml"
 
 
@@ -118,7 +119,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _layers(repo: Path | None, env: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """The config layers in increasing precedence, each with a label for its source."""
     layers: list[tuple[str, dict[str, Any]]] = []
-    user = user_config_path()
+    user = user_config_path(env)
     if user.is_file():
         layers.append((str(user), _read_toml(user)))
     if repo is not None:
