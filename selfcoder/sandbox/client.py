@@ -1,0 +1,172 @@
+"""Host side of the executor protocol (see `selfcoder/sandbox/executor.py` for the wire format).
+
+Backends start the executor inside their sandbox (bubblewrap process, container attach socket)
+and wrap its stdin/stdout in an `ExecutorClient`. The client serialises requests (one at a time),
+turns replies into `ExecResult`s and errors into Python exceptions, and has a watchdog: if the
+executor does not answer by the deadline it calls `abort()` (the backend kills the sandbox),
+which makes the pending read end with EOF instead of hanging forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno as errno_mod
+import itertools
+import json
+import os
+import threading
+from pathlib import Path
+from typing import IO, Callable, Mapping, Sequence
+
+from selfcoder.errors import SandboxError
+from selfcoder.sandbox.base import ExecResult, Limits, OutputCallback
+
+EXECUTOR_SOURCE = Path(__file__).with_name("executor.py")
+EXECUTOR_PATH = "/.selfcoder/executor.py"  # where backends place it inside the sandbox
+WATCHDOG_GRACE_S = 15.0  # the executor enforces timeouts itself; this only catches a hung executor
+
+
+class ExecutorGone(SandboxError):
+    """The executor stopped answering: the sandbox was closed, killed, or crashed."""
+
+
+def limits_payload(limits: Limits) -> dict:
+    """The `limits` object of a run request / the executor's `--limits` flag."""
+    return {
+        "memory_mb": limits.memory_mb,
+        "pids": limits.pids,
+        "cpu_s": limits.cpu_s,
+        "file_size_mb": limits.file_size_mb,
+        "output_bytes": limits.output_bytes,
+    }
+
+
+def executor_argv(python: str, limits: Limits, workdir: str, *, own_pid_namespace: bool) -> list[str]:
+    """The command line that starts the executor inside a sandbox."""
+    argv = [python, "-I", "-B", EXECUTOR_PATH, "--workdir", workdir, "--limits", json.dumps(limits_payload(limits))]
+    return argv + (["--own-pid-namespace"] if own_pid_namespace else [])
+
+
+class ExecutorClient:
+    """Talks to one executor. `reader` needs `readline()` (bytes), `writer` `write()` + `flush()`.
+
+    `abort` is called (from a watchdog thread) when the executor misses a deadline; it must make
+    `reader.readline()` return (normally by killing the sandbox process)."""
+
+    def __init__(self, reader: IO[bytes], writer: IO[bytes], abort: Callable[[], None]):
+        self._reader = reader
+        self._writer = writer
+        self._abort = abort
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.ready: dict | None = None
+
+    # -- low level -------------------------------------------------------------------------
+
+    def _recv(self) -> dict:
+        try:
+            line = self._reader.readline()
+        except (OSError, ValueError) as e:
+            raise ExecutorGone(f"sandbox executor connection failed: {e}") from None
+        if not line:
+            raise ExecutorGone("sandbox executor exited")
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise SandboxError(f"sandbox executor sent garbage: {line[:200]!r}") from None
+
+    def _send(self, obj: dict) -> None:
+        try:
+            self._writer.write((json.dumps(obj) + "\n").encode())
+            self._writer.flush()
+        except (OSError, ValueError) as e:
+            raise ExecutorGone(f"sandbox executor is gone: {e}") from None
+
+    def _watchdog(self, seconds: float | None) -> threading.Timer | None:
+        if seconds is None:
+            return None
+        timer = threading.Timer(seconds, self._abort)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def wait_ready(self, timeout: float = 30.0) -> dict:
+        """Wait for the executor's greeting; ExecutorGone if it died first (e.g. bwrap failed)."""
+        timer = self._watchdog(timeout)
+        try:
+            msg = self._recv()
+        finally:
+            if timer:
+                timer.cancel()
+        if msg.get("type") != "ready":
+            raise SandboxError(f"sandbox executor did not start properly: {msg}")
+        self.ready = msg
+        return msg
+
+    def request(self, req: dict, *, deadline_s: float | None = 60.0,
+                on_output: OutputCallback | None = None) -> dict:
+        """Send one request, return its final reply (output events go to `on_output`)."""
+        with self._lock:
+            req = dict(req, id=next(self._ids))
+            self._send(req)
+            timer = self._watchdog(deadline_s)
+            try:
+                while True:
+                    msg = self._recv()
+                    if msg.get("id") != req["id"]:
+                        continue  # a stale reply (cannot happen with one request at a time)
+                    if msg.get("type") == "output":
+                        if on_output is not None:
+                            on_output(msg.get("data", ""))
+                        continue
+                    return msg
+            finally:
+                if timer:
+                    timer.cancel()
+
+    @staticmethod
+    def _raise(msg: dict, path: str) -> None:
+        name = msg.get("errno")
+        code = getattr(errno_mod, name, None) if name else None
+        text = msg.get("message", "unknown error")
+        if code is not None:
+            raise OSError(code, os.strerror(code), path)  # FileNotFoundError etc. by errno
+        raise SandboxError(f"sandbox: {text}")
+
+    # -- operations ------------------------------------------------------------------------
+
+    def run(self, cmd: str | Sequence[str], *, cwd: str, env: Mapping[str, str | None] | None,
+            timeout: float, limits: Limits, on_output: OutputCallback | None = None) -> ExecResult:
+        if not isinstance(cmd, str):
+            cmd = [str(c) for c in cmd]
+            if not cmd:
+                raise SandboxError("empty command")
+        msg = self.request(
+            {"op": "run", "cmd": cmd, "cwd": cwd, "env": dict(env or {}), "timeout": timeout,
+             "limits": limits_payload(limits), "stream": on_output is not None},
+            deadline_s=timeout + WATCHDOG_GRACE_S,
+            on_output=on_output,
+        )
+        if msg.get("type") != "exit":
+            self._raise(msg, cwd)
+        return ExecResult(
+            exit_code=int(msg["exit_code"]),
+            output=msg.get("output", ""),
+            duration_s=float(msg.get("duration_s", 0.0)),
+            timed_out=bool(msg.get("timed_out")),
+            truncated_bytes=int(msg.get("truncated_bytes", 0)),
+        )
+
+    def read(self, path: str) -> bytes:
+        msg = self.request({"op": "read", "path": path})
+        if msg.get("type") != "file":
+            self._raise(msg, path)
+        return base64.b64decode(msg["data_b64"])
+
+    def write(self, path: str, data: bytes, mode: int | None = None) -> None:
+        req = {"op": "write", "path": path, "data_b64": base64.b64encode(data).decode("ascii")}
+        if mode is not None:
+            req["mode"] = mode
+        msg = self.request(req)
+        if msg.get("type") != "ok":
+            self._raise(msg, path)

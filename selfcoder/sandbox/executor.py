@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""The in-sandbox executor: one long-lived process that runs every command of a sandbox.
+
+Why: starting a new bubblewrap (or `docker exec`) per command costs 2-30x a plain fork;
+a process that stays inside and forks each command costs about as much as a local shell.
+
+This file runs INSIDE the sandbox under whatever Python the sandbox has, so it uses the
+standard library only and stays compatible with Python >= 3.8. Do not import selfcoder here.
+The host side of the protocol is `selfcoder.sandbox.client.ExecutorClient`.
+
+Protocol: JSON, one object per line; requests on stdin, responses on stdout.
+  startup                       -> {"type": "ready", "version": 1, "pid": int}
+  {"id", "op": "run", "cmd": str|[str], "cwd": str, "env": {k: str|null}, "timeout": float,
+   "limits": {"memory_mb", "pids", "cpu_s", "file_size_mb", "output_bytes"}, "stream": bool}
+                                -> {"id", "type": "output", "data": str}*   (only when stream)
+                                -> {"id", "type": "exit", "exit_code", "output", "truncated_bytes",
+                                    "duration_s", "timed_out"}
+  {"id", "op": "read", "path"}  -> {"id", "type": "file", "data_b64"}
+  {"id", "op": "write", "path", "data_b64", "mode"?} -> {"id", "type": "ok"}
+  {"id", "op": "ping"}          -> {"id", "type": "pong"}
+  any failure of a request      -> {"id", "type": "error", "message", "errno": name|null}
+`env` holds overrides on top of the executor's own environment (null removes a variable).
+A shell string runs with `bash -c` (or `sh -c`); exit codes of signalled commands are 128+N.
+EOF on stdin: kill every process of the sandbox and exit.
+
+Flags: --workdir DIR (base of relative paths, default cwd); --limits JSON (the sandbox's limits:
+the executor applies them to itself as hard limits, so commands inherit them without any Python
+code between fork and exec, which halves the cost of a command); --own-pid-namespace: the executor
+is alone in its pid namespace, so on timeout it may `kill(-1, SIGKILL)` everything else
+(that removes escapees that called setsid). Without the flag only the command's group dies.
+"""
+
+import base64
+import codecs
+import errno
+import json
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import time
+
+VERSION = 1
+CHUNK = 1 << 16
+MB = 1 << 20
+EXIT_GRACE_S = 0.1  # after the command exits, how long background holders of its pipe may still write
+KILL_DRAIN_S = 2.0  # after a kill, how long to wait for the pipe to close
+SHELL = "/bin/bash" if os.path.exists("/bin/bash") else "/bin/sh"
+OWN_PID_NS = False
+WORKDIR = os.getcwd()
+RLIMIT_KEYS = ("memory_mb", "pids", "cpu_s", "file_size_mb")
+BASE_LIMITS = {}  # applied to the executor itself at start, so commands inherit them for free
+
+
+def send(obj):
+    data = (json.dumps(obj) + "\n").encode()
+    view = memoryview(data)
+    while view:
+        n = os.write(1, view)
+        view = view[n:]
+
+
+class StdinLines:
+    """Line reader over fd 0 that can be polled with select while a command runs."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.eof = False
+
+    def fill(self):
+        data = os.read(0, CHUNK)
+        if data:
+            self.buf += data
+        else:
+            self.eof = True
+
+    def pop_line(self):
+        i = self.buf.find(b"\n")
+        if i < 0:
+            return None
+        line = bytes(self.buf[: i + 1])
+        del self.buf[: i + 1]
+        return line
+
+    def readline(self):
+        while True:
+            line = self.pop_line()
+            if line is not None or self.eof:
+                return line
+            self.fill()
+
+
+class Capture:
+    """Keeps the first and the last `cap/2` bytes of a stream, counts the rest."""
+
+    def __init__(self, cap):
+        self.half = max(int(cap) // 2, 1)
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, data):
+        self.total += len(data)
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > self.half:
+                del self.tail[: len(self.tail) - self.half]
+
+    def cut(self):
+        return self.total - len(self.head) - len(self.tail)
+
+    def text(self):
+        cut = self.cut()
+        if cut == 0:
+            return bytes(self.head + self.tail).decode("utf-8", "replace")
+        head = bytes(self.head).decode("utf-8", "replace")
+        tail = bytes(self.tail).decode("utf-8", "replace")
+        sep = "" if head.endswith("\n") else "\n"
+        return "%s%s[... %d bytes cut ...]\n%s" % (head, sep, cut, tail)
+
+
+def _set_limit(res, value):
+    soft, hard = resource.getrlimit(res)
+    if hard != resource.RLIM_INFINITY and value > hard:
+        value = hard
+    try:
+        resource.setrlimit(res, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def limiter(limits):
+    """The preexec function: applies rlimits in the child, before exec."""
+
+    def apply():
+        _set_limit(resource.RLIMIT_CORE, 0)
+        if limits.get("memory_mb"):
+            _set_limit(resource.RLIMIT_AS, int(limits["memory_mb"]) * MB)
+        if limits.get("pids"):
+            _set_limit(resource.RLIMIT_NPROC, int(limits["pids"]))
+        if limits.get("file_size_mb"):
+            _set_limit(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * MB)
+        if limits.get("cpu_s"):
+            cpu = int(limits["cpu_s"])
+            soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            try:  # SIGXCPU at the soft limit, SIGKILL one second later
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1 if hard == resource.RLIM_INFINITY else hard))
+            except (ValueError, OSError):
+                pass
+
+    return apply
+
+
+def preexec_for(limits):
+    """None (fast: no Python code between fork and exec) when the command's limits are the ones the
+    executor already runs under; otherwise a function that applies them in the child."""
+    wanted = dict(BASE_LIMITS)
+    wanted.update((k, limits[k]) for k in RLIMIT_KEYS if limits.get(k))
+    return None if wanted == BASE_LIMITS else limiter(wanted)
+
+
+def kill_everything_else():
+    """SIGKILL every process we may signal except ourselves (and pid 1, which the kernel spares)."""
+    if OWN_PID_NS:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    reap()
+
+
+def reap():
+    """Collect exited children (orphans are re-parented to us when we are pid 1)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def resolve(path):
+    return path if os.path.isabs(path) else os.path.join(WORKDIR, path)
+
+
+def run(req, stdin):
+    rid = req.get("id")
+    limits = req.get("limits") or {}
+    cmd = req.get("cmd")
+    argv = [SHELL, "-c", cmd] if isinstance(cmd, str) else [str(a) for a in cmd]
+    env = dict(os.environ)
+    for key, value in (req.get("env") or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    timeout = req.get("timeout")
+    stream = bool(req.get("stream"))
+    capture = Capture(limits.get("output_bytes") or 100000)
+    start = time.monotonic()
+
+    def finish(code, timed_out=False):
+        send({"id": rid, "type": "exit", "exit_code": code, "output": capture.text(),
+              "truncated_bytes": capture.cut(), "duration_s": round(time.monotonic() - start, 6),
+              "timed_out": timed_out})
+
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, cwd=resolve(req.get("cwd") or WORKDIR), env=env,
+                                start_new_session=True, preexec_fn=preexec_for(limits), close_fds=True)
+    except OSError as e:
+        capture.add(("%s: %s\n" % (e.strerror or e, e.filename or argv[0])).encode())
+        return finish(126 if e.errno in (errno.EACCES, errno.EPERM) else 127)
+
+    fd = proc.stdout.fileno()
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    streamed = 0
+    stream_cap = int(limits.get("output_bytes") or 100000)
+    deadline = start + float(timeout) if timeout else None
+    stop_reading_at = None  # set once the command has exited or was killed
+    timed_out = False
+    pipe_open = True
+    while True:
+        now = time.monotonic()
+        exited = proc.poll() is not None
+        if exited and not pipe_open:
+            break
+        if exited and stop_reading_at is None:
+            stop_reading_at = now + EXIT_GRACE_S
+        if stop_reading_at is not None and now >= stop_reading_at:
+            break
+        if deadline is not None and now >= deadline and not timed_out:
+            timed_out = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            kill_everything_else()
+            stop_reading_at = now + KILL_DRAIN_S
+            continue
+        waits = [0.2] + [t - now for t in (deadline, stop_reading_at) if t is not None and t > now]
+        wait = max(min(waits), 0.0)
+        if not pipe_open:  # output closed, command still running: wait for it directly
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+            wait = 0.0
+        rlist = ([fd] if pipe_open else []) + ([] if stdin.eof else [0])
+        ready, _, _ = select.select(rlist, [], [], wait)
+        if 0 in ready:
+            stdin.fill()
+            if stdin.eof:
+                shutdown(proc)
+        if fd in ready:
+            data = os.read(fd, CHUNK)
+            if not data:
+                pipe_open = False
+                continue
+            capture.add(data)
+            if stream and streamed < stream_cap:
+                piece = data[: stream_cap - streamed]
+                streamed += len(piece)
+                text = decoder.decode(piece)
+                if streamed >= stream_cap:
+                    text += decoder.decode(b"", final=True) + "\n[... output continues, not streamed ...]\n"
+                if text:
+                    send({"id": rid, "type": "output", "data": text})
+    proc.stdout.close()
+    try:
+        proc.wait(timeout=KILL_DRAIN_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if stream and streamed < stream_cap:
+        rest = decoder.decode(b"", final=True)
+        if rest:
+            send({"id": rid, "type": "output", "data": rest})
+    reap()
+    code = proc.returncode
+    finish(128 - code if code < 0 else code, timed_out)
+
+
+def read_file(req):
+    with open(resolve(req["path"]), "rb") as f:
+        data = f.read()
+    return {"type": "file", "data_b64": base64.b64encode(data).decode("ascii")}
+
+
+def write_file(req):
+    path = resolve(req["path"])
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    data = base64.b64decode(req.get("data_b64") or "")
+    with open(path, "wb") as f:
+        f.write(data)
+    if req.get("mode") is not None:
+        os.chmod(path, int(req["mode"]))
+    return {"type": "ok"}
+
+
+def shutdown(proc=None):
+    if proc is not None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    kill_everything_else()
+    os._exit(0)
+
+
+def handle(line, stdin):
+    try:
+        req = json.loads(line)
+    except ValueError as e:
+        send({"id": None, "type": "error", "message": "bad request: %s" % e, "errno": None})
+        return
+    rid = req.get("id")
+    op = req.get("op")
+    try:
+        if op == "run":
+            run(req, stdin)
+            return
+        if op == "read":
+            reply = read_file(req)
+        elif op == "write":
+            reply = write_file(req)
+        elif op == "ping":
+            reply = {"type": "pong"}
+        else:
+            raise ValueError("unknown op %r" % (op,))
+    except OSError as e:
+        reply = {"type": "error", "message": "%s: %s" % (e.strerror or e, e.filename or ""),
+                 "errno": errno.errorcode.get(e.errno or 0)}
+    except Exception as e:  # a bad request must never kill the executor
+        reply = {"type": "error", "message": "%s: %s" % (type(e).__name__, e), "errno": None}
+    reply["id"] = rid
+    send(reply)
+
+
+def main(argv):
+    global OWN_PID_NS, WORKDIR
+    args = list(argv)
+    if "--own-pid-namespace" in args:
+        args.remove("--own-pid-namespace")
+        OWN_PID_NS = os.getpid() < 64  # never kill(-1) from a process that is clearly not alone
+    if "--workdir" in args:
+        WORKDIR = args[args.index("--workdir") + 1]
+    if "--limits" in args:
+        given = json.loads(args[args.index("--limits") + 1])
+        BASE_LIMITS.update((k, given[k]) for k in RLIMIT_KEYS if given.get(k))
+        limiter(BASE_LIMITS)()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    stdin = StdinLines()
+    send({"type": "ready", "version": VERSION, "pid": os.getpid()})
+    while True:
+        line = stdin.readline()
+        if line is None:
+            shutdown()
+        if line.strip():
+            handle(line, stdin)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
