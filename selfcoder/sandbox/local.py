@@ -1,0 +1,272 @@
+"""The `local` backend: one bubblewrap sandbox per `Sandbox`, one executor process inside it.
+
+Isolation: new user, pid, net, ipc, uts and cgroup namespaces (no network at all, not even
+loopback of the host); nested user namespaces disabled; the host's /usr (and the /bin, /lib
+links) and a few /etc files read-only; a synthetic /etc/passwd; private /proc, /dev and /tmp;
+the workspace read-write at /workspace; `spec.mounts` where asked; the root read-only.
+Environment: an allow-list plus `spec.env` (`--clearenv`): no host variable, no host HOME.
+When we are root the sandbox runs under its own uid (UID_BASE + random): RLIMIT_NPROC is not
+enforced for uid 0, and a private uid lets cleanup find every process of the sandbox.
+Limits: rlimits applied by the executor (address space, processes, CPU, file size, no cores).
+
+Commands go to the executor over its stdin/stdout (see executor.py); no bwrap per command.
+If the executor dies (a command ran `kill -9 -1`), the next `run()` starts a new one on the
+same workspace. `close()` kills the bubblewrap tree (and every process of the sandbox uid),
+then removes the sandbox directory; it is idempotent and may be called from another thread.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from selfcoder.errors import SandboxError
+from selfcoder.sandbox import workdirs
+from selfcoder.sandbox.base import WORKDIR, ExecResult, OutputCallback, Sandbox, SandboxSpec
+from selfcoder.sandbox.client import EXECUTOR_PATH, EXECUTOR_SOURCE, ExecutorClient, ExecutorGone, executor_argv
+from selfcoder.sandbox.snapshot import prepare_workspace
+
+BWRAP = "bwrap"
+PYTHON = "/usr/bin/python3"
+HOME = "/tmp/home"
+ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates",
+               "ca-certificates.conf", "localtime", "timezone", "nsswitch.conf", "os-release", "debian_version",
+               "mime.types", "protocols", "services", "host.conf", "terminfo", "inputrc", "magic", "mailcap")
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": HOME,
+    "USER": "agent",
+    "LOGNAME": "agent",
+    "SHELL": "/bin/bash",
+    "LANG": "C.UTF-8",
+    "TERM": "dumb",
+    "TMPDIR": "/tmp",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "PIP_NO_INPUT": "1",
+}
+START_TIMEOUT_S = 30.0
+MARKER_VAR = "SELFCODER_SANDBOX"  # in bwrap's argv, so gc can recognise our processes
+
+
+def bwrap_problem() -> str | None:
+    """None if bubblewrap can run a sandbox here, else what is wrong and how to fix it."""
+    path = shutil.which(BWRAP)
+    if path is None:
+        return "bubblewrap is not installed (apt-get install -y bubblewrap)"
+    if not os.access(PYTHON, os.X_OK):
+        return f"{PYTHON} is missing; the sandbox runs its executor with it (apt-get install -y python3)"
+    uid = workdirs.pick_uid()
+    as_user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+    argv = [path, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--ro-bind", "/usr", "/usr", *_root_links(), "--proc", "/proc", "--dev", "/dev", "/usr/bin/true"]
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=30, **as_user)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"bubblewrap does not start: {e}"
+    if res.returncode != 0:
+        why = (res.stderr.strip().splitlines() or ["exit code %d" % res.returncode])[-1]
+        return (f"bubblewrap cannot create namespaces: {why} (unprivileged user namespaces must be "
+                "enabled: sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces>0)")
+    return None
+
+
+def _root_links() -> list[str]:
+    args: list[str] = []
+    for name in ROOT_LINKS:
+        host = Path("/") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), f"/{name}"]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), f"/{name}"]
+    return args
+
+
+class LocalSandbox(Sandbox):
+    backend = "local"
+
+    def __init__(self, spec: SandboxSpec):
+        self.spec = spec
+        self.limits = spec.limits
+        self._lock = threading.RLock()
+        self._closed = False
+        self._aborted = False
+        self._proc: subprocess.Popen | None = None
+        self._client: ExecutorClient | None = None
+        self.uid = workdirs.pick_uid()
+        self.id, self.dir = workdirs.new_sandbox_dir("local", spec.run_id, uid=self.uid)
+        try:
+            for mount in spec.mounts:
+                if not Path(mount.host).exists():
+                    raise SandboxError(f"mount source {mount.host} does not exist")
+            self.workspace, self._baseline = prepare_workspace(spec.source, spec.commit, self.dir, self.uid)
+            self._prepare_files()
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def _prepare_files(self) -> None:
+        etc = self.dir / "etc"
+        etc.mkdir()
+        uid = self.uid if self.uid is not None else os.getuid()
+        gid = self.uid if self.uid is not None else os.getgid()
+        (etc / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\nagent:x:{uid}:{gid}:agent:{HOME}:/bin/bash\n"
+                                    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        (etc / "group").write_text(f"root:x:0:\nagent:x:{gid}:\nnogroup:x:65534:\n")
+        (etc / "hosts").write_text("127.0.0.1\tlocalhost sandbox\n::1\tlocalhost sandbox\n")
+        (etc / "hostname").write_text("sandbox\n")
+        shutil.copyfile(EXECUTOR_SOURCE, self.dir / "executor.py")
+        tmp = self.dir / "tmp"
+        (tmp / "home").mkdir(parents=True)
+        os.chmod(tmp, 0o1777)
+        if self.uid is not None:
+            os.chown(tmp / "home", self.uid, self.uid)
+
+    def _argv(self) -> list[str]:
+        a = [BWRAP, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+             "--hostname", "sandbox", "--ro-bind", "/usr", "/usr", *_root_links()]
+        for name in ETC_ENTRIES:
+            if os.path.lexists(f"/etc/{name}"):
+                a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        for entry in sorted(os.listdir("/etc")):
+            if entry.startswith("python3"):  # Debian's sitecustomize lives there
+                a += ["--ro-bind", f"/etc/{entry}", f"/etc/{entry}"]
+        for name in ("passwd", "group", "hosts", "hostname"):
+            a += ["--ro-bind", str(self.dir / "etc" / name), f"/etc/{name}"]
+        a += ["--proc", "/proc", "--dev", "/dev", "--bind", str(self.dir / "tmp"), "/tmp",
+              "--bind", str(self.workspace), WORKDIR, "--ro-bind", str(self.dir / "executor.py"), EXECUTOR_PATH]
+        for m in self.spec.mounts:
+            a += ["--ro-bind" if m.read_only else "--bind", str(Path(m.host).absolute()), m.target]
+        a += ["--remount-ro", "/", "--clearenv"]
+        env = dict(BASE_ENV, **{k: str(v) for k, v in self.spec.env.items()})
+        env[MARKER_VAR] = self.id
+        for key, value in env.items():
+            a += ["--setenv", key, value]
+        a += ["--chdir", WORKDIR, "--"]
+        return a + executor_argv(PYTHON, self.limits, WORKDIR, own_pid_namespace=True)
+
+    def _start(self) -> None:
+        as_user = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid is not None else {}
+        log = open(self.dir / "bwrap.log", "ab")
+        try:
+            self._proc = subprocess.Popen(self._argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                          start_new_session=True, close_fds=True, **as_user)
+        except FileNotFoundError:
+            raise SandboxError("bubblewrap is not installed", hint="apt-get install -y bubblewrap") from None
+        finally:
+            log.close()
+        workdirs.write_owner(self.dir, bwrap_pid=self._proc.pid, bwrap_start=workdirs.process_start_time(self._proc.pid))
+        self._aborted = False
+        self._client = ExecutorClient(self._proc.stdout, self._proc.stdin, self._abort)
+        try:
+            self._client.wait_ready(START_TIMEOUT_S)
+        except ExecutorGone:
+            raise SandboxError(f"bubblewrap failed to start the sandbox: {self._log_tail()}") from None
+
+    def _log_tail(self) -> str:
+        try:
+            lines = (self.dir / "bwrap.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        why = lines[-1] if lines else "no message"
+        if "Permission denied" in why and self.uid is not None:
+            why += (f" (the sandbox runs as uid {self.uid}: every mount source and its parent directories "
+                    "must be readable/traversable by other users, e.g. not under /root)")
+        return why
+
+    def _abort(self) -> None:
+        """Watchdog: the executor missed its deadline; kill the sandbox process tree."""
+        self._aborted = True
+        self._kill_processes()
+
+    def _kill_processes(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if proc is not None:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.uid is not None:
+            workdirs.kill_uid(self.uid)
+
+    def _client_or_restart(self) -> ExecutorClient:
+        with self._lock:
+            if self._closed:
+                raise SandboxError(f"sandbox {self.id} is closed")
+            if self._proc is None or self._proc.poll() is not None:
+                self._kill_processes()
+                self._close_pipes()
+                self._start()
+            assert self._client is not None
+            return self._client
+
+    def _close_pipes(self) -> None:
+        if self._proc is not None:
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                try:
+                    if pipe:
+                        pipe.close()
+                except OSError:
+                    pass
+
+    # -- the Sandbox interface -------------------------------------------------------------
+
+    def run(self, cmd: str | Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None,
+            cwd: str = WORKDIR, on_output: OutputCallback | None = None) -> ExecResult:
+        client = self._client_or_restart()
+        timeout = self.limits.timeout_s if timeout is None else float(timeout)
+        start = time.monotonic()
+        try:
+            return client.run(cmd, cwd=cwd, env=env, timeout=timeout, limits=self.limits, on_output=on_output)
+        except ExecutorGone:
+            duration = time.monotonic() - start
+            if self._closed:
+                return ExecResult(137, "[sandbox closed while the command was running]\n", duration)
+            if self._aborted:
+                return ExecResult(137, "[the sandbox stopped answering and was killed]\n", duration, timed_out=True)
+            return ExecResult(137, "[every process in the sandbox was killed; the workspace is kept]\n", duration)
+
+    def _file_op(self, op, *args):
+        client = self._client_or_restart()
+        try:
+            return op(client, *args)
+        except ExecutorGone as e:
+            raise SandboxError(f"sandbox {self.id}: {e}") from None
+
+    def read_file(self, path: str) -> bytes:
+        return self._file_op(ExecutorClient.read, path)
+
+    def write_file(self, path: str, data: bytes | str) -> None:
+        self._file_op(ExecutorClient.write, path, data.encode() if isinstance(data, str) else data)
+
+    def diff(self) -> str:
+        if self._closed:
+            raise SandboxError(f"sandbox {self.id} is closed; take the diff before closing it")
+        return self._baseline.diff()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._kill_processes()
+        self._close_pipes()
+        workdirs.remove_tree(self.dir)
