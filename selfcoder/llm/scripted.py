@@ -188,12 +188,23 @@ def ensure_registered():
                         self._states.pop(Path(path).expanduser().resolve(), None)
 
                 def completion(self, model, messages, *args, model_response=None, optional_params=None, **kw):
+                    import openai
+
+                    try:
+                        return self._complete(model, messages, model_response, optional_params)
+                    except openai.OpenAIError:  # every litellm exception: let it through as it is
+                        raise
+                    except Exception as e:  # would otherwise surface as a retryable connection error
+                        raise litellm.BadRequestError(message=str(e), model=model, llm_provider=PROVIDER) from None
+
+                def _complete(self, model, messages, model_response, optional_params):
                     st = self.state(model)
                     params = {k: v for k, v in (optional_params or {}).items() if k not in ("max_retries",)}
                     with st.lock:
                         n = st.next
                         entry = {"n": n, "ts": round(time.time(), 6), "messages": messages, "params": params}
                         st.sent.append(entry)
+                        st.script.record.parent.mkdir(parents=True, exist_ok=True)
                         with st.script.record.open("a", encoding="utf-8") as f:
                             f.write(json.dumps(entry, default=str) + "\n")
                         if n >= len(st.script.replies):

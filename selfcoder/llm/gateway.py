@@ -1,0 +1,286 @@
+"""The LLM gateway: every model call of a run goes through one `Gateway`.
+
+It calls `litellm.completion` (one timeout per call, `num_retries=0`) and does its own
+retries with exponential backoff and jitter on rate limits, timeouts, connection and server
+errors; it never retries auth or bad-request errors. It counts tokens and cost (a model
+litellm cannot price counts 0 and is noted as unpriced), enforces the run's budget, and
+appends each request, retry, response and error to the run's trajectory as it happens.
+
+Sandboxed agents reach the same gateway through `serve(socket_path)`, an OpenAI-compatible
+endpoint on a unix socket (see socket_server.py); the API key stays on the host.
+
+`status` is what the run records: "budget_exceeded" once a call was refused for budget
+(sticky), else "model_error" if the latest call failed, else "ok".
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from selfcoder.config import Settings
+from selfcoder.errors import BudgetExceeded, ModelError
+from selfcoder.llm.models import ModelChoice, resolve
+from selfcoder.llm.trajectory import TrajectoryLog
+from selfcoder.llm.usage import Budget, CallUsage, Usage
+
+RETRYABLE = ("RateLimitError", "Timeout", "APIConnectionError", "InternalServerError",
+             "ServiceUnavailableError", "BadGatewayError")  # fmt: skip
+# Parameters a caller (or a sandboxed agent) may set per call; anything else is dropped.
+CALL_PARAMS = ("temperature", "max_tokens", "stop", "top_p", "seed", "tools", "tool_choice", "response_format")
+
+STATUS_OK, STATUS_BUDGET, STATUS_MODEL_ERROR = "ok", "budget_exceeded", "model_error"
+
+
+@dataclass
+class Completion:
+    """One model reply: its text, what it used, and litellm's full response (`raw`)."""
+
+    text: str
+    usage: CallUsage
+    raw: Any
+    model: str
+    finish_reason: str | None = None
+    call: int = 0
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    # "litellm.InternalServerError: InternalServerError: OpenAIException - Connection error." → "Connection error."
+    while True:
+        head, sep, rest = text.partition(": ")
+        if sep and (head.startswith("litellm.") or head.endswith(("Error", "Exception", "Timeout"))) and " " not in head:
+            text = rest
+            continue
+        head, sep, rest = text.partition(" - ")
+        if sep and head.endswith(("Exception", "Error")) and " " not in head:
+            text = rest
+            continue
+        return text[:300]
+
+
+def _kind(e: BaseException) -> str:
+    if "connection error" in str(e).lower() or "connect" in type(e).__name__.lower():
+        return "connection error"
+    names = {cls.__name__ for cls in type(e).__mro__}
+    for name, kind in (("RateLimitError", "rate limit"), ("Timeout", "timeout"), ("APIConnectionError", "connection error"),
+                       ("AuthenticationError", "authentication failed"), ("BadRequestError", "bad request"),
+                       ("NotFoundError", "not found"), ("ServiceUnavailableError", "service unavailable"),
+                       ("InternalServerError", "server error"), ("BadGatewayError", "server error")):  # fmt: skip
+        if name in names:
+            return kind
+    return type(e).__name__
+
+
+class Gateway:
+    """All model calls of one run: retries, accounting, budget, trajectory, unix-socket endpoint."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        run_id: str,
+        trajectory: TrajectoryLog | None = None,
+        *,
+        retry_base_delay_s: float = 1.0,
+        retry_max_delay_s: float = 30.0,
+    ):
+        self.settings = settings
+        self.run_id = run_id
+        self.trajectory = trajectory
+        self.budget = Budget.from_settings(settings.budget)
+        self.usage = Usage()
+        self.last_error: str | None = None
+        self.retry_base_delay_s = retry_base_delay_s
+        self.retry_max_delay_s = retry_max_delay_s
+        self._status = STATUS_OK
+        self._budget_hit = False
+        self._lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._choice: ModelChoice | None = None
+        self._lease = None
+        self._endpoints: list = []
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def model_name(self) -> str:
+        return self._choice.name if self._choice else self.settings.model.name
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.trajectory is not None:
+            self.trajectory.append(record)
+
+    def _fail(self, message: str, **fields: Any) -> ModelError:
+        with self._lock:
+            self.last_error = message
+            if not self._budget_hit:
+                self._status = STATUS_MODEL_ERROR
+        self._log({"type": "llm_error", "error": message, **fields})
+        return ModelError(message)
+
+    # -- model ------------------------------------------------------------------------
+    def prepare(self) -> ModelChoice:
+        """Resolve the model and, for `local`, make sure its server runs. Called by the first
+        `complete`; call it early to fail fast. A mistake is one `ModelError` line (and status)."""
+        with self._prepare_lock:
+            if self._choice is not None:
+                return self._choice
+            if self._closed.is_set():
+                raise ModelError("the gateway is closed")
+            try:
+                choice = resolve(self.settings.model.name, self.settings.model.api_base)
+                if choice.kind == "local":
+                    from selfcoder.llm import local_server
+
+                    self._lease = local_server.acquire(self.settings.local_model)
+                    choice = ModelChoice(name=choice.name, kind="local", litellm_model=choice.litellm_model,
+                                         api_base=self._lease.state.api_base, api_key="x")  # fmt: skip
+                elif choice.kind == "scripted":
+                    from selfcoder.llm import scripted
+
+                    scripted.register_pricing(scripted.load_script(choice.script))  # type: ignore[arg-type]
+            except ModelError as e:
+                raise self._fail(str(e)) from None
+            self._choice = choice
+            return choice
+
+    def _params(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        m = self.settings.model
+        params: dict[str, Any] = {"temperature": m.temperature, "max_tokens": m.max_tokens}
+        params.update({k: v for k, v in overrides.items() if k in CALL_PARAMS and v is not None})
+        left = self.budget.max_tokens - self.usage.total_tokens
+        params["max_tokens"] = max(1, min(int(params["max_tokens"]), m.max_tokens, left))
+        return params
+
+    def _reserve(self) -> int:
+        with self._lock:
+            reason = self.budget.exceeded(self.usage)
+            if reason is None:
+                self.usage.calls += 1
+                return self.usage.calls
+            self._budget_hit = True
+            self._status = STATUS_BUDGET
+            self.last_error = f"budget exceeded: {reason}"
+        self._log({"type": "budget_exceeded", "reason": reason, "usage": self.usage.to_dict()})
+        raise BudgetExceeded(f"budget exceeded: {reason}")
+
+    def _cost(self, litellm, choice: ModelChoice, raw: Any) -> tuple[float, bool]:
+        if choice.kind == "local":
+            return 0.0, True
+        try:
+            return float(litellm.completion_cost(completion_response=raw, model=choice.litellm_model) or 0.0), True
+        except Exception:  # litellm has no price for this model: count it free, never crash the run
+            return 0.0, False
+
+    def complete(
+        self, messages: list[dict[str, Any]], *, source: str = "host", meta: dict[str, Any] | None = None, **overrides: Any
+    ) -> Completion:
+        """One model call with retries. Raises `BudgetExceeded` or `ModelError` (one line).
+
+        `overrides` may set temperature, max_tokens (capped by the settings and the token budget
+        left), stop, top_p, seed, tools, tool_choice, response_format; `meta` is added to the
+        request's trajectory record."""
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) and "role" in m for m in messages):
+            raise ModelError("messages must be a non-empty list of {role, content} objects")
+        choice = self.prepare()
+        call = self._reserve()
+        params = self._params(overrides)
+        from selfcoder.llm.litellm_setup import import_litellm
+
+        litellm = import_litellm()
+        self._log({"type": "llm_request", "call": call, "source": source, "model": choice.name, "params": params,
+                   "messages": messages, **(meta or {})})  # fmt: skip
+        retries = self.settings.model.max_retries
+        started = time.monotonic()
+        for attempt in range(retries + 1):
+            if self._closed.is_set():
+                raise self._count_failed(call, "the gateway was closed during the call")
+            try:
+                raw = litellm.completion(
+                    model=choice.litellm_model, messages=messages, timeout=self.settings.model.timeout_s,
+                    num_retries=0, api_base=choice.api_base, api_key=choice.api_key, **params,
+                )  # fmt: skip
+                break
+            except Exception as e:
+                retryable = any(c.__name__ in RETRYABLE for c in type(e).__mro__)
+                where = f" at {choice.api_base}" if choice.api_base and choice.kind != "local" else ""
+                msg = f"model {choice.name}{where}: {_kind(e)}: {_one_line(e)}"
+                if not retryable or attempt == retries:
+                    tries = f" (after {attempt + 1} attempts)" if attempt else ""
+                    raise self._count_failed(call, msg + tries) from None
+                delay = min(self.retry_max_delay_s, self.retry_base_delay_s * 2**attempt) * (0.5 + random.random() / 2)
+                with self._lock:
+                    self.usage.retries += 1
+                self._log({"type": "llm_retry", "call": call, "attempt": attempt + 1, "error": msg, "delay_s": round(delay, 3)})
+                if self._closed.wait(delay):
+                    raise self._count_failed(call, "the gateway was closed during the call") from None
+        message = raw.choices[0].message
+        u = getattr(raw, "usage", None)
+        cost, priced = self._cost(litellm, choice, raw)
+        call_usage = CallUsage(int(getattr(u, "prompt_tokens", 0) or 0), int(getattr(u, "completion_tokens", 0) or 0), cost, priced)
+        with self._lock:
+            self.usage.add(call_usage)
+            if not self._budget_hit:
+                self._status = STATUS_OK
+                self.last_error = None
+        text = message.content or ""
+        record: dict[str, Any] = {"type": "llm_response", "call": call, "source": source, "text": text,
+                                  "finish_reason": raw.choices[0].finish_reason, "usage": call_usage.to_dict(),
+                                  "duration_s": round(time.monotonic() - started, 3), "attempts": attempt + 1}  # fmt: skip
+        if getattr(message, "tool_calls", None):
+            record["tool_calls"] = [tc.model_dump() if hasattr(tc, "model_dump") else tc for tc in message.tool_calls]
+        self._log(record)
+        return Completion(text, call_usage, raw, choice.name, raw.choices[0].finish_reason, call)
+
+    def _count_failed(self, call: int, message: str) -> ModelError:
+        with self._lock:
+            self.usage.failed_calls += 1
+        return self._fail(message, call=call)
+
+    # -- endpoint and lifetime -------------------------------------------------------------
+    @contextmanager
+    def serve(self, socket_path: Path | str) -> Iterator[Any]:
+        """Serve this gateway at `socket_path` (OpenAI-compatible, over a unix socket) while the
+        block runs; the socket file is removed on exit. Yields the `SocketEndpoint`."""
+        from selfcoder.llm.socket_server import SocketEndpoint
+
+        endpoint = SocketEndpoint(self, Path(socket_path))
+        endpoint.start()
+        self._endpoints.append(endpoint)
+        try:
+            yield endpoint
+        finally:
+            endpoint.stop()
+            self._endpoints.remove(endpoint)
+
+    def summary(self) -> dict[str, Any]:
+        """Status, usage and budget, as the run's result.json records them."""
+        return {"status": self.status, "model": self.model_name, "usage": self.usage.to_dict(),
+                "budget": self.budget.to_dict(), "error": self.last_error}  # fmt: skip
+
+    def close(self) -> None:
+        """Stop endpoints, abandon retries, release the local model server. Idempotent."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        for endpoint in list(self._endpoints):
+            endpoint.stop()
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
+        self._log({"type": "llm_summary", **self.summary()})
+
+    def __enter__(self) -> "Gateway":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
