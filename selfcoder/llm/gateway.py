@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,7 @@ class Gateway:
         self._choice: ModelChoice | None = None
         self._lease = None
         self._endpoints: list = []
+        self._metadata = {"selfcoder_session": f"{run_id}-{uuid.uuid4().hex[:8]}"}
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -207,7 +209,7 @@ class Gateway:
             try:
                 raw = litellm.completion(
                     model=choice.litellm_model, messages=messages, timeout=self.settings.model.timeout_s,
-                    num_retries=0, api_base=choice.api_base, api_key=choice.api_key, **params,
+                    num_retries=0, api_base=choice.api_base, api_key=choice.api_key, metadata=self._metadata, **params,
                 )  # fmt: skip
                 break
             except Exception as e:

@@ -14,7 +14,8 @@ Script format::
     record: sent.jsonl              # optional; default <script>.sent.jsonl next to it
     pricing: {input_per_token: 0.001, output_per_token: 0.002}   # optional; default: unpriced
 
-Every request is recorded, in memory and appended to the record file, so a test in
+Each gateway (one per run) replays the script from its first reply; calls made straight
+through litellm share one position per process. Every request is recorded, in memory and appended to the record file, so a test in
 another process can read what the model was sent (`sent_requests(path)`). Running out of
 replies raises a non-retryable error naming the script; it never blocks.
 """
@@ -31,6 +32,7 @@ from typing import Any
 from selfcoder.errors import ModelError
 
 PROVIDER = "scripted"
+SESSION_KEY = "selfcoder_session"  # litellm metadata key: each gateway replays a script from its start
 ERROR_KINDS = ("rate_limit", "timeout", "server_error", "unavailable", "connection", "bad_request", "auth")
 
 
@@ -173,36 +175,41 @@ def ensure_registered():
 
                 def __init__(self) -> None:
                     super().__init__()
-                    self._states: dict[Path, _State] = {}
+                    self._states: dict[tuple[Path, str | None], _State] = {}
                     self._lock = threading.Lock()
 
-                def state(self, path: Path | str) -> _State:
-                    key = Path(path).expanduser().resolve()
+                def state(self, path: Path | str, session: str | None = None) -> _State:
+                    key = (Path(path).expanduser().resolve(), session)
                     with self._lock:
                         if key not in self._states:
-                            self._states[key] = _State(load_script(key))
+                            self._states[key] = _State(load_script(key[0]))
                         return self._states[key]
 
                 def reset(self, path: Path | str) -> None:
+                    resolved = Path(path).expanduser().resolve()
                     with self._lock:
-                        self._states.pop(Path(path).expanduser().resolve(), None)
+                        for key in [k for k in self._states if k[0] == resolved]:
+                            del self._states[key]
 
-                def completion(self, model, messages, *args, model_response=None, optional_params=None, **kw):
+                def completion(self, model, messages, *args, model_response=None, optional_params=None,
+                               litellm_params=None, **kw):
                     import openai
 
+                    session = ((litellm_params or {}).get("metadata") or {}).get(SESSION_KEY)
                     try:
-                        return self._complete(model, messages, model_response, optional_params)
+                        return self._complete(model, messages, model_response, optional_params, session)
                     except openai.OpenAIError:  # every litellm exception: let it through as it is
                         raise
                     except Exception as e:  # would otherwise surface as a retryable connection error
                         raise litellm.BadRequestError(message=str(e), model=model, llm_provider=PROVIDER) from None
 
-                def _complete(self, model, messages, model_response, optional_params):
-                    st = self.state(model)
+                def _complete(self, model, messages, model_response, optional_params, session):
+                    st = self.state(model, session)
                     params = {k: v for k, v in (optional_params or {}).items() if k not in ("max_retries",)}
                     with st.lock:
                         n = st.next
-                        entry = {"n": n, "ts": round(time.time(), 6), "messages": messages, "params": params}
+                        entry = {"n": n, "ts": round(time.time(), 6), "session": session, "messages": messages,
+                                 "params": params}  # fmt: skip
                         st.sent.append(entry)
                         st.script.record.parent.mkdir(parents=True, exist_ok=True)
                         with st.script.record.open("a", encoding="utf-8") as f:

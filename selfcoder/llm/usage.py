@@ -28,6 +28,8 @@ class CallUsage:
     def to_dict(self) -> dict:
         return {**asdict(self), "total_tokens": self.total_tokens}
 
+    to_json = to_dict
+
 
 @dataclass
 class Usage:
@@ -57,6 +59,8 @@ class Usage:
         d["cost_usd"] = round(self.cost_usd, 8)
         d["total_tokens"] = self.total_tokens
         return d
+
+    to_json = to_dict  # the runner's name for it (result.json "usage")
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,5 @@ class Budget:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    to_json = to_dict

@@ -31,6 +31,7 @@ def test_counts_tokens_and_cost_per_run(script, tmp_path):
     assert (u.calls, u.prompt_tokens, u.completion_tokens, u.total_tokens) == (2, 300, 30, 330)
     assert u.cost_usd == pytest.approx(0.001 * 300 + 0.01 * 30)
     assert u.unpriced_calls == 0 and gw.status == "ok"
+    assert u.to_json()["total_tokens"] == 330 and gw.summary()["usage"]["calls"] == 2
 
 
 def test_model_litellm_cannot_price_counts_tokens_at_cost_zero(script, tmp_path):
@@ -171,3 +172,12 @@ def test_malformed_script_inside_a_run_is_a_recorded_status(tmp_path):
             gw.complete(user("x"))
     assert gw.status == "model_error" and "replies" in gw.summary()["error"]
     assert read_trajectory(tmp_path / "t.jsonl")[0]["type"] == "llm_error"
+
+
+def test_each_run_replays_the_script_from_its_first_reply(script, tmp_path):
+    path = script(["first", "second"])
+    for run in range(2):
+        with gateway(path, tmp_path) as gw:
+            assert gw.complete(user(f"run {run}")).text == "first"
+    sent = read_jsonl(path.with_name(path.name + ".sent.jsonl"))
+    assert len({s["session"] for s in sent}) == 2
