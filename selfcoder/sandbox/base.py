@@ -117,6 +117,12 @@ class Sandbox(abc.ABC):
     def close(self) -> None:
         """Kill everything still running and remove all resources. Idempotent."""
 
+    def leftovers(self) -> list[str]:
+        """What of this sandbox still exists on the host, one line each ("process 123",
+        "directory /tmp/...", "container abc"); empty once `close()` has returned.
+        Used by tests and diagnostics; backends override it."""
+        raise NotImplementedError(f"{type(self).__name__}.leftovers")
+
     def __enter__(self) -> "Sandbox":
         return self
 

@@ -262,6 +262,14 @@ class LocalSandbox(Sandbox):
             raise SandboxError(f"sandbox {self.id} is closed; take the diff before closing it")
         return self._baseline.diff()
 
+    def leftovers(self) -> list[str]:
+        found = [f"directory {self.dir}"] if self.dir.exists() else []
+        if self._proc is not None and self._proc.poll() is None:
+            found.append(f"process {self._proc.pid} (bwrap)")
+        if self.uid is not None:
+            found += [f"process {pid} (uid {self.uid})" for pid in workdirs.pids_of_uid(self.uid)]
+        return found
+
     def close(self) -> None:
         with self._lock:
             if self._closed:

@@ -1,0 +1,105 @@
+"""`selfcoder sandbox run|check|gc`: try a command the way an agent would, see which backends
+work on this machine, and clean up after killed runs."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+sandbox_app = typer.Typer(
+    help="Run commands in a sandbox, check which sandbox backends work, remove leftovers of killed runs.",
+    no_args_is_help=True,
+)
+
+
+@sandbox_app.command(
+    "run",
+    context_settings={"allow_interspersed_args": False},
+)
+def run(
+    cmd: List[str] = typer.Argument(..., metavar="-- CMD...", help="The command. One argument is run as a shell "
+                                    "string (pipes work); several are quoted and joined."),
+    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="local (bubblewrap) or docker; default: "
+                                          "sandbox.backend from the settings."),
+    repo: Path = typer.Option(Path("."), "--repo", "-r", help="Snapshot source: a directory, a git repository (HEAD "
+                              "plus uncommitted and untracked changes) or a tarball."),
+    commit: Optional[str] = typer.Option(None, "--commit", help="For a git repository: snapshot this commit instead."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", "-t", help="Seconds before the command is killed; "
+                                            "default: sandbox.timeout_s."),
+    show_diff: bool = typer.Option(False, "--diff", help="Afterwards, print the workspace diff (what a patch would "
+                                   "hold) to stderr."),
+) -> None:
+    """Run CMD in a fresh sandbox holding a snapshot of --repo and print exactly what an agent would see.
+
+    The output is stdout and stderr interleaved and capped (head and tail kept); the exit code is the command's. Notes about timeouts and cut output go to stderr. The repository itself is never written.
+
+    Example: selfcoder sandbox run --repo . -- 'python3 -m pytest -q | tail -3'
+    """
+    from selfcoder.config import load_settings
+    from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
+
+    settings = load_settings(repo if repo.is_dir() else None).settings
+    command = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
+    spec = SandboxSpec(source=repo, commit=commit, limits=Limits.from_settings(settings.sandbox),
+                       image=settings.sandbox.image)
+    with open_sandbox(spec, backend or settings.sandbox.backend) as sb:
+        res = sb.run(command, timeout=timeout)
+        patch = sb.diff() if show_diff else ""
+    typer.echo(res.output, nl=False)
+    if res.timed_out:
+        typer.secho(f"[timed out after {timeout or settings.sandbox.timeout_s:g} s; the command's processes "
+                    "were killed]", err=True, fg="yellow")
+    if res.truncated_bytes:
+        typer.secho(f"[output capped: {res.truncated_bytes} bytes cut from the middle]", err=True, fg="yellow")
+    if show_diff:
+        typer.echo(patch or "[no changes]", err=True, nl=not patch)
+    raise typer.Exit(res.exit_code)
+
+
+@sandbox_app.command("check")
+def check() -> None:
+    """Show which sandbox backends work on this machine, and how to fix those that do not.
+
+    Exits 1 when no backend works."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from selfcoder.sandbox import check_backends
+
+    results = check_backends()
+    table = Table("backend", "works", "why not / how to fix")
+    for name, problem in results.items():
+        table.add_row(name, "[green]yes[/]" if problem is None else "[red]no[/]", problem or "")
+    Console().print(table)
+    if all(problem is not None for problem in results.values()):
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("gc")
+def gc(
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only list what would be removed."),
+) -> None:
+    """Remove what killed runs left behind: sandbox directories, processes and containers whose owning selfcoder process is dead.
+
+    Sandboxes of running selfcoder processes are left alone."""
+    from selfcoder.sandbox.gc import gc as collect
+
+    report = collect(dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for path in report.directories:
+        typer.echo(f"{verb} directory {path}")
+    for pid in report.processes:
+        typer.echo(f"{'would kill' if dry_run else 'killed'} process {pid}")
+    for name in report.containers:
+        typer.echo(f"{verb} container {name}")
+    for note in report.notes:
+        typer.secho(note, err=True, fg="yellow")
+    if report.empty:
+        typer.echo("nothing to clean up")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sandbox_app, name="sandbox")
