@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 
 _lock = threading.Lock()
 _ready = False
@@ -19,6 +20,8 @@ def import_litellm():
     """Import and configure litellm once per process; returns the module."""
     global _ready
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # pydantic warns about litellm's own TypedDicts when it first builds their schemas
+    warnings.filterwarnings("ignore", message=r".*is using the `ReadOnly` qualifier.*", category=UserWarning)
     import litellm
 
     with _lock:
