@@ -135,6 +135,8 @@ class Runner:
                 result.usage = gateway.usage.to_json()
                 if gateway.status == "budget_exceeded" and result.status != RESOLVED:
                     result.status = "budget_exceeded"
+                elif gateway.status == "model_error" and result.status in (EMPTY_PATCH, ERROR):
+                    result.status = "model_error"
                 gateway.close()
             result.duration_s = round(time.time() - result.started_at, 3)
             (run_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2))
