@@ -139,7 +139,8 @@ class Runner:
                     result.status = "model_error"
                 gateway.close()
             result.duration_s = round(time.time() - result.started_at, 3)
-            (run_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2))
+            record = {k: v for k, v in result.to_json().items() if k != "patch"}  # the patch is patch.diff
+            (run_dir / "result.json").write_text(json.dumps(record, indent=2))
             self._emit({"type": "done", "status": result.status, "run_dir": str(run_dir)})
         return result
 

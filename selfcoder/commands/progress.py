@@ -41,12 +41,12 @@ def print_summary(console: Console, result: RunResult) -> None:
         console.print(Syntax(result.patch, "diff", theme="ansi_dark", word_wrap=True))
     else:
         console.print("(no change)")
-    verdict = result.verdict or {}
-    tests = verdict.get("tests_after") or verdict.get("tests") or {}
-    if tests:
-        table = Table("test", "status")
-        for name, status in sorted(tests.items()):
-            table.add_row(name, f"[{'green' if status == 'passed' else 'red'}]{status}[/]")
+    tests = (result.verdict or {}).get("tests") or {}
+    before, after = tests.get("before") or {}, tests.get("after") or {}
+    if after:
+        table = Table("test", "before", "after")
+        for name in sorted(set(before) | set(after)):
+            table.add_row(name, _colored(before.get(name, "-")), _colored(after.get(name, "-")))
         console.print(table)
     usage = result.usage or {}
     console.print(
@@ -57,3 +57,8 @@ def print_summary(console: Console, result: RunResult) -> None:
     if result.message and not result.validated:
         console.print(f"[dim]{result.message[:300]}[/]")
     console.print(f"[dim]run dir: {result.run_dir}[/]")
+
+
+def _colored(status: str) -> str:
+    color = {"passed": "green", "-": "dim"}.get(status, "red")
+    return f"[{color}]{status}[/]"
