@@ -172,11 +172,11 @@ def kill_everything_else():
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-    reap()
 
 
 def reap():
-    """Collect exited children (orphans are re-parented to us when we are pid 1)."""
+    """Collect exited children (orphans are re-parented to us when we are pid 1). Only call it
+    when the command's own process has been waited for: it would steal its exit status."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)

@@ -162,8 +162,10 @@ class LocalSandbox(Sandbox):
         as_user = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid is not None else {}
         log = open(self.dir / "bwrap.log", "ab")
         try:
+            # bwrap itself becomes pid 1 inside, and /proc/1/environ is readable there: give it no host env.
             self._proc = subprocess.Popen(self._argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                          start_new_session=True, close_fds=True, **as_user)
+                                          env={"PATH": BASE_ENV["PATH"]}, start_new_session=True, close_fds=True,
+                                          **as_user)
         except FileNotFoundError:
             raise SandboxError("bubblewrap is not installed", hint="apt-get install -y bubblewrap") from None
         finally:
