@@ -101,5 +101,30 @@ def gc(
         typer.echo("nothing to clean up")
 
 
+@sandbox_app.command("build-image")
+def build_image(
+    name: Optional[str] = typer.Option(None, "--name", help="Image name; default: sandbox.image from the settings."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if the image exists."),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="Debian mirror; default: the one apt uses here."),
+) -> None:
+    """Build the docker backend's base image offline: debootstrap from the apt mirror, then docker import.
+
+    Needs root and a running engine (scripts/ensure-docker.sh does both); about 2 minutes; skipped when the image exists. With a registry, `docker build -t selfcoder-base:bookworm sandbox/` builds the same image."""
+    from rich.console import Console
+
+    from selfcoder.config import load_settings
+    from selfcoder.sandbox.image import build_image as build
+
+    name = name or load_settings(Path(".")).settings.sandbox.image
+    console = Console(stderr=True)
+    noisy = ("I: Retrieving", "I: Validating", "I: Extracting", "I: Unpacking", "I: Configuring")
+    with console.status(f"building {name}") as status:
+        def progress(msg: str) -> None:
+            status.update(msg)
+            if not msg.startswith(noisy):
+                console.print(msg, highlight=False)
+
+        build(name, progress, force=force, mirror=mirror)
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sandbox_app, name="sandbox")
