@@ -5,6 +5,10 @@ version whose blobs the repository has), `patch --fuzz` (context drifted a littl
 Each attempt starts from the same state: a failed `--3way` leaves conflict markers and
 `patch` could apply some hunks only, so the workspace is reset between attempts.
 
+`--3way` needs the blobs the patch was made against. The workspace's repository holds only
+the snapshot, so for a git source we copy exactly those pre-image blobs (named by the patch's
+`index` lines) from the source repository into it: nothing else of the history enters.
+
 Reset works through git inside the workspace: `checkpoint()` commits the current tree
 (initialising a repository when the snapshot has none) and `reset()` returns to it.
 Validation sandboxes are throwaway, so these commits harm nothing.
@@ -14,9 +18,12 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from selfcoder.sandbox.base import WORKDIR, Sandbox
+from selfcoder.sandbox.baseline import git_env
 
 SCRATCH = ".selfcoder-validate"  # in the workspace, excluded from git: patch files, reports
 GIT = (
@@ -29,7 +36,7 @@ GIT_TIMEOUT_S = 300.0
 def _patch_cmd(path: str) -> str:
     opts = f"--batch --forward --fuzz=5 -p1 --no-backup-if-mismatch -i {path}"
     # the dry run first: a real run that fails halfway leaves some hunks applied
-    return f"patch --dry-run {opts} >/dev/null && patch {opts}"
+    return f'out=$(patch --dry-run {opts} 2>&1) || {{ printf "%s\\n" "$out"; exit 1; }}; patch {opts}'
 
 
 # (method name as reported in the verdict, shell command with {p} = the patch file)
@@ -130,3 +137,34 @@ def restore_files(sb: Sandbox, base: str, paths: list[str]) -> None:
     res = sb.run(script, timeout=GIT_TIMEOUT_S)
     if not res.ok:
         raise WorkspaceError(f"restoring test files failed: {res.output.strip()[-500:]}")
+
+
+_INDEX = re.compile(r"^index ([0-9a-f]{7,64})\.\.[0-9a-f]{7,64}", re.MULTILINE)
+
+
+def preimage_blobs(source: Path, patch: str) -> list[bytes]:
+    """The blobs a patch's `index` lines name as pre-images, read from the git repository
+    `source` (host side; plain reads, nothing of the repository's config runs)."""
+    source = Path(source)
+    if not (source.is_dir() and (source / ".git").exists()):
+        return []
+    blobs = []
+    for abbrev in dict.fromkeys(_INDEX.findall(patch)):
+        if set(abbrev) == {"0"}:  # a new file
+            continue
+        res = subprocess.run(["git", "-c", "safe.directory=*", "cat-file", "blob", abbrev], cwd=source,
+                             env=git_env(), capture_output=True, timeout=60)
+        if res.returncode == 0:
+            blobs.append(res.stdout)
+    return blobs
+
+
+def import_blobs(sb: Sandbox, blobs: list[bytes]) -> None:
+    """Store `blobs` in the workspace repository's object database."""
+    if not blobs:
+        return
+    paths = []
+    for i, blob in enumerate(blobs):
+        sb.write_file(f"{SCRATCH}/blob-{i}", blob)
+        paths.append(shlex.quote(f"{SCRATCH}/blob-{i}"))
+    _git(sb, "hash-object -w --no-filters " + " ".join(paths), "git hash-object")

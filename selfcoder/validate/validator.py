@@ -71,6 +71,7 @@ class _Validation:
         v, task = self.verdict, self.task
         started = time.monotonic()
         base = ws.checkpoint(sb, "selfcoder: snapshot")
+        ws.import_blobs(sb, ws.preimage_blobs(task.source, self.patch + "\n" + (task.test_patch or "")))
         applied = ws.apply_patch(sb, ws.write_patch(sb, "model.diff", self.patch), base)
         v.apply_method, v.apply_log = applied.method, applied.log[-6000:]
         if not applied.ok:
