@@ -211,13 +211,26 @@ def run(req, stdin):
               "truncated_bytes": capture.cut(), "duration_s": round(time.monotonic() - start, 6),
               "timed_out": timed_out})
 
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, cwd=resolve(req.get("cwd") or WORKDIR), env=env,
-                                start_new_session=True, preexec_fn=preexec_for(limits), close_fds=True)
-    except OSError as e:
-        capture.add(("%s: %s\n" % (e.strerror or e, e.filename or argv[0])).encode())
-        return finish(126 if e.errno in (errno.EACCES, errno.EPERM) else 127)
+    for attempt in range(20):
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, cwd=resolve(req.get("cwd") or WORKDIR), env=env,
+                                    start_new_session=True, preexec_fn=preexec_for(limits), close_fds=True)
+            break
+        except OSError as e:
+            if e.errno == errno.EAGAIN and OWN_PID_NS:
+                # The process limit is used up by leftovers (a fork bomb sent to the background):
+                # clear them, or the sandbox could never run anything again.
+                if attempt == 0:
+                    capture.add(b"[process limit reached: every other process in the sandbox was killed]\n")
+                kill_everything_else()
+                time.sleep(0.05)
+                reap()
+                continue
+            capture.add(("%s: %s\n" % (e.strerror or e, e.filename or argv[0])).encode())
+            return finish(126 if e.errno in (errno.EACCES, errno.EPERM, errno.EAGAIN) else 127)
+    else:
+        return finish(126)
 
     fd = proc.stdout.fileno()
     decoder = codecs.getincrementaldecoder("utf-8")("replace")

@@ -213,7 +213,7 @@ class LocalSandbox(Sandbox):
         with self._lock:
             if self._closed:
                 raise SandboxError(f"sandbox {self.id} is closed")
-            if self._proc is None or self._proc.poll() is not None:
+            if self._client is None or self._proc is None or self._proc.poll() is not None:
                 self._kill_processes()
                 self._close_pipes()
                 self._start()
@@ -239,6 +239,7 @@ class LocalSandbox(Sandbox):
         try:
             return client.run(cmd, cwd=cwd, env=env, timeout=timeout, limits=self.limits, on_output=on_output)
         except ExecutorGone:
+            self._client = None  # the next call starts a fresh executor
             duration = time.monotonic() - start
             if self._closed:
                 return ExecResult(137, "[sandbox closed while the command was running]\n", duration)
@@ -251,6 +252,7 @@ class LocalSandbox(Sandbox):
         try:
             return op(client, *args)
         except ExecutorGone as e:
+            self._client = None
             raise SandboxError(f"sandbox {self.id}: {e}") from None
 
     def read_file(self, path: str) -> bytes:
