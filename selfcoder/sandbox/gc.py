@@ -45,7 +45,10 @@ def gc(*, dry_run: bool = False, docker: bool = True) -> GcReport:
             if path.is_dir() and not _collect_dir(path, report, dry_run):
                 live.add(path.name)
     for pid, sid in _marked_processes():
-        if sid not in live:
+        # a sandbox under another root (another user, a test's private root) is not ours to
+        # judge by directory: bwrap runs with --die-with-parent, so it is stray only when
+        # its owner is gone and it was re-parented
+        if sid not in live and _orphaned(pid):
             report.processes.append(pid)
             if not dry_run:
                 _kill(pid)
@@ -96,6 +99,15 @@ def _marked_processes() -> list[tuple[int, str]]:
         sid = argv.split(needle, 1)[1].split(b"\0", 1)[0].decode(errors="replace")
         found.append((int(entry), sid))
     return found
+
+
+def _orphaned(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return ppid == 1 or not os.path.exists(f"/proc/{ppid}")
 
 
 def _kill(pid: int) -> None:
