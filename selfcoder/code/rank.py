@@ -137,7 +137,7 @@ def rank_files(files: list[FileFacts], problem: str, failing_output: str = "") -
         if func != "<module>":
             terms[func] = max(terms.get(func, 0.0), 2.0)
     failing_tests: set[str] = set()
-    for test_path, test_name in _FAILED_TEST.findall(failing_output):
+    for test_path, _test_name in _FAILED_TEST.findall(failing_output):
         for p in index.resolve(test_path):
             failing_tests.add(p)
             scores.add(p, W_FAILING_TEST, "failing test file")

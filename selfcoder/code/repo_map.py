@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selfcoder.code.files import list_files
-from selfcoder.code.languages import grammar, language_for
+from selfcoder.code.languages import grammar, language_for, language_status
 from selfcoder.code.rank import FileFacts, order, rank_files
 from selfcoder.code.symbols import Definition, extract_definitions
 
@@ -87,8 +87,6 @@ def build_repo_map(root: Path, problem: str, failing_output: str = "", max_chars
         language = language_for(path)
         g = grammar(language) if language else None
         if language and g is None and language not in skipped:
-            from selfcoder.code.languages import language_status
-
             skipped[language] = language_status(language) or ""
         if g is not None:
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+
 @pytest.fixture(autouse=True)
 def _local_sandbox_works():
     from selfcoder.sandbox.local import bwrap_problem
