@@ -187,3 +187,13 @@ def flatten(settings: Settings) -> dict[str, Any]:
         for key, value in getattr(settings, section).model_dump().items():
             out[f"{section}.{key}"] = value
     return out
+
+
+def override(settings: Settings, key: str, value: Any, source: str) -> None:
+    """Set `section.key` from a command-line option, validated; errors name the option."""
+    section, _, name = key.partition(".")
+    try:
+        setattr(getattr(settings, section), name, value)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ConfigError(f"{source} {value!r}: {first['msg'].lower()}") from None

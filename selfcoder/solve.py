@@ -11,6 +11,7 @@ from pathlib import Path
 
 from selfcoder.config import Settings
 from selfcoder.errors import SelfcoderError
+from selfcoder.scaffold import resolve_scaffold
 from selfcoder.runner import EventCallback, RunResult, Runner
 from selfcoder.task import Task
 
@@ -62,6 +63,7 @@ def solve(task: Task, settings: Settings, *, attempts: int = 1, on_event: EventC
     """Run attempts until one is validated (or `attempts` are used up)."""
     if attempts < 1:
         raise SelfcoderError("--attempts must be at least 1")
+    resolve_scaffold(settings.agent.node)  # a wrong --agent is a usage error, not a failed run
     runner = runner or Runner(settings, on_event=on_event)
     outcome = SolveOutcome()
     for n in range(1, attempts + 1):

@@ -23,7 +23,7 @@ def demo_command(
     from rich.console import Console
 
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.config import load_settings
+    from selfcoder.config import load_settings, override
     from selfcoder.solve import make_task, solve
 
     console = Console()
@@ -31,10 +31,9 @@ def demo_command(
     shutil.copytree(DEMO_REPO, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", ".selfcoder"))
     problem = (target / "PROBLEM.md").read_text()
     settings = load_settings(None).settings
-    if model:
-        settings.model.name = model
-    if sandbox:
-        settings.sandbox.backend = sandbox
+    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
+        if value is not None:
+            override(settings, key, value, option)
     console.print(f"[bold]selfcoder demo[/]: {problem.strip()}\n[dim]repository copy: {target}[/]")
     result = solve(make_task(target, problem, "python3 -m pytest -q", instance_id="demo"), settings,
                    on_event=ProgressPrinter(console)).best

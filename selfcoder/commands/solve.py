@@ -34,7 +34,7 @@ def solve_command(
 
     from selfcoder.apply import apply_run
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.config import load_settings
+    from selfcoder.config import load_settings, override
     from selfcoder.solve import make_task, solve
 
     if (problem is None) == (problem_file is None):
@@ -46,15 +46,10 @@ def solve_command(
             raise SelfcoderError(f"{problem_file}: cannot read: {e.strerror}") from None
     repo = repo.expanduser().resolve()
     settings = load_settings(repo if repo.is_dir() else None).settings
-    try:
-        if model:
-            settings.model.name = model
-        if sandbox:
-            settings.sandbox.backend = sandbox
-        if agent:
-            settings.agent.node = agent
-    except Exception as e:  # pydantic ValidationError on assignment
-        raise SelfcoderError(f"bad option: {str(e).splitlines()[-1].strip()}") from None
+    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
+                               ("agent.node", agent, "--agent")):
+        if value is not None:
+            override(settings, key, value, option)
     task = make_task(repo, problem, test_cmd)
     console = Console(stderr=as_json)
     outcome = solve(task, settings, attempts=attempts, on_event=ProgressPrinter(console))
