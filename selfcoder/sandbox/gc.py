@@ -4,8 +4,9 @@ A `selfcoder` process killed with SIGKILL cannot clean up. Its bubblewrap proces
 (--die-with-parent), but its sandbox directory stays, and a process that somehow outlived the
 sandbox would still run under the sandbox's uid. `gc()` looks at every directory under
 `workdirs.sandboxes_root()`: when the owner recorded in `owner.json` is dead it kills the
-sandbox's processes and removes the directory. It also kills stray bubblewrap processes that
-carry our marker but have no live owner, and removes docker containers of dead owners.
+sandbox's processes and removes the directory. It also kills stray bubblewrap processes whose
+argv names an owner that is dead (whatever sandbox root they used), and removes docker
+containers of dead owners.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
-from selfcoder.sandbox.local import MARKER_VAR
+from selfcoder.sandbox.local import MARKER_VAR, OWNER_VAR
 
 UNOWNED_GRACE_S = 600.0  # a directory without owner.json may be one being created right now
 
@@ -44,11 +45,11 @@ def gc(*, dry_run: bool = False, docker: bool = True) -> GcReport:
         for path in sorted(root.iterdir()):
             if path.is_dir() and not _collect_dir(path, report, dry_run):
                 live.add(path.name)
-    for pid, sid in _marked_processes():
+    for pid, sid, owner in _marked_processes():
         # a sandbox under another root (another user, a test's private root) is not ours to
-        # judge by directory: bwrap runs with --die-with-parent, so it is stray only when
-        # its owner is gone and it was re-parented
-        if sid not in live and _orphaned(pid):
+        # judge by directory: it is stray only when the owner named in its argv is dead
+        # (or, for an argv without owner, when it was re-parented)
+        if sid not in live and (not workdirs.owner_alive(owner) if owner else _orphaned(pid)):
             report.processes.append(pid)
             if not dry_run:
                 _kill(pid)
@@ -82,10 +83,10 @@ def _collect_dir(path: Path, report: GcReport, dry_run: bool) -> bool:
     return True
 
 
-def _marked_processes() -> list[tuple[int, str]]:
-    """Bubblewrap processes started by a local sandbox: (pid, sandbox id)."""
+def _marked_processes() -> list[tuple[int, str, dict | None]]:
+    """Bubblewrap processes started by a local sandbox: (pid, sandbox id, owner {"pid", "start"})."""
     found = []
-    needle = f"{MARKER_VAR}\0".encode()
+    marker, owner_key = f"{MARKER_VAR}\0".encode(), f"{OWNER_VAR}\0".encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -94,10 +95,15 @@ def _marked_processes() -> list[tuple[int, str]]:
                 argv = f.read()
         except OSError:
             continue
-        if not argv.split(b"\0", 1)[0].endswith(b"bwrap") or needle not in argv:
+        if not argv.split(b"\0", 1)[0].endswith(b"bwrap") or marker not in argv:
             continue
-        sid = argv.split(needle, 1)[1].split(b"\0", 1)[0].decode(errors="replace")
-        found.append((int(entry), sid))
+        sid = argv.split(marker, 1)[1].split(b"\0", 1)[0].decode(errors="replace")
+        owner = None
+        if owner_key in argv:
+            pid, _, start = argv.split(owner_key, 1)[1].split(b"\0", 1)[0].decode(errors="replace").partition(":")
+            if pid.isdigit() and start.isdigit():
+                owner = {"pid": int(pid), "start": int(start)}
+        found.append((int(entry), sid, owner))
     return found
 
 

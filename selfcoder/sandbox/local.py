@@ -56,7 +56,8 @@ BASE_ENV = {
     "PIP_NO_INPUT": "1",
 }
 START_TIMEOUT_S = 30.0
-MARKER_VAR = "SELFCODER_SANDBOX"  # in bwrap's argv, so gc can recognise our processes
+MARKER_VAR = "SELFCODER_SANDBOX"  # in bwrap's argv, so gc can recognise our processes ...
+OWNER_VAR = "SELFCODER_OWNER"  # ... and tell whether their owner ("<pid>:<start time>") is alive
 
 
 def bwrap_problem() -> str | None:
@@ -153,6 +154,7 @@ class LocalSandbox(Sandbox):
         a += ["--remount-ro", "/", "--clearenv"]
         env = dict(BASE_ENV, **{k: str(v) for k, v in self.spec.env.items()})
         env[MARKER_VAR] = self.id
+        env[OWNER_VAR] = f"{os.getpid()}:{workdirs.process_start_time(os.getpid())}"
         for key, value in env.items():
             a += ["--setenv", key, value]
         a += ["--chdir", WORKDIR, "--"]
