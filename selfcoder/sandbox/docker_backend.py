@@ -352,3 +352,4 @@ class DockerSandbox(Sandbox):
             if self.uid is not None and os.geteuid() == 0:
                 workdirs.kill_uid(self.uid, wait_s=2.0)  # nothing should be left; be sure before rmtree
             workdirs.remove_tree(self.dir)
+            self.docker.close()  # its connection pool; `leftovers()` may still ask (reconnects)
