@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import IO, Callable, Mapping, Sequence
 
@@ -47,6 +48,51 @@ def executor_argv(python: str, limits: Limits, workdir: str, *, own_pid_namespac
     return argv + (["--own-pid-namespace"] if own_pid_namespace else [])
 
 
+class _Watchdog:
+    """Calls `action` if a deadline passes while armed. One thread per client, started on demand
+    and gone after a minute without work (a Timer thread per request costs more than a command)."""
+
+    IDLE_EXIT_S = 60.0
+
+    def __init__(self, action: Callable[[], None]):
+        self._action = action
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._running = False
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self._deadline = time.monotonic() + seconds
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._loop, name="sandbox-watchdog", daemon=True).start()
+            else:
+                self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._deadline = None
+
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                if self._deadline is None:
+                    if not self._cond.wait(self.IDLE_EXIT_S) and self._deadline is None:
+                        self._running = False
+                        return
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                self._deadline = None
+                self._cond.release()
+                try:
+                    self._action()
+                finally:
+                    self._cond.acquire()
+
+
 class ExecutorClient:
     """Talks to one executor. `reader` needs `readline()` (bytes), `writer` `write()` + `flush()`.
 
@@ -59,6 +105,7 @@ class ExecutorClient:
         self._abort = abort
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._watchdog = _Watchdog(abort)
         self.ready: dict | None = None
 
     # -- low level -------------------------------------------------------------------------
@@ -82,22 +129,13 @@ class ExecutorClient:
         except (OSError, ValueError) as e:
             raise ExecutorGone(f"sandbox executor is gone: {e}") from None
 
-    def _watchdog(self, seconds: float | None) -> threading.Timer | None:
-        if seconds is None:
-            return None
-        timer = threading.Timer(seconds, self._abort)
-        timer.daemon = True
-        timer.start()
-        return timer
-
     def wait_ready(self, timeout: float = 30.0) -> dict:
         """Wait for the executor's greeting; ExecutorGone if it died first (e.g. bwrap failed)."""
-        timer = self._watchdog(timeout)
+        self._watchdog.arm(timeout)
         try:
             msg = self._recv()
         finally:
-            if timer:
-                timer.cancel()
+            self._watchdog.disarm()
         if msg.get("type") != "ready":
             raise SandboxError(f"sandbox executor did not start properly: {msg}")
         self.ready = msg
@@ -109,7 +147,8 @@ class ExecutorClient:
         with self._lock:
             req = dict(req, id=next(self._ids))
             self._send(req)
-            timer = self._watchdog(deadline_s)
+            if deadline_s is not None:
+                self._watchdog.arm(deadline_s)
             try:
                 while True:
                     msg = self._recv()
@@ -121,8 +160,7 @@ class ExecutorClient:
                         continue
                     return msg
             finally:
-                if timer:
-                    timer.cancel()
+                self._watchdog.disarm()
 
     @staticmethod
     def _raise(msg: dict, path: str) -> None:

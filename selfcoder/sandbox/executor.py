@@ -186,6 +186,13 @@ def reap():
             return
 
 
+def open_pidfd(pid):
+    try:
+        return os.pidfd_open(pid)  # Python >= 3.9, Linux >= 5.3
+    except (AttributeError, OSError):
+        return None
+
+
 def resolve(path):
     return path if os.path.isabs(path) else os.path.join(WORKDIR, path)
 
@@ -240,6 +247,7 @@ def run(req, stdin):
     stop_reading_at = None  # set once the command has exited or was killed
     timed_out = False
     pipe_open = True
+    exit_fd = open_pidfd(proc.pid)  # readable once the command exits: no polling, no added latency
     while True:
         now = time.monotonic()
         exited = proc.poll() is not None
@@ -260,13 +268,15 @@ def run(req, stdin):
             continue
         waits = [0.2] + [t - now for t in (deadline, stop_reading_at) if t is not None and t > now]
         wait = max(min(waits), 0.0)
-        if not pipe_open:  # output closed, command still running: wait for it directly
+        if not pipe_open and exit_fd is None:  # no pidfd (old kernel/Python): wait for the exit directly
             try:
                 proc.wait(timeout=wait)
             except subprocess.TimeoutExpired:
                 pass
             wait = 0.0
         rlist = ([fd] if pipe_open else []) + ([] if stdin.eof else [0])
+        if exit_fd is not None and not exited:
+            rlist.append(exit_fd)
         ready, _, _ = select.select(rlist, [], [], wait)
         if 0 in ready:
             stdin.fill()
@@ -287,6 +297,8 @@ def run(req, stdin):
                 if text:
                     send({"id": rid, "type": "output", "data": text})
     proc.stdout.close()
+    if exit_fd is not None:
+        os.close(exit_fd)
     try:
         proc.wait(timeout=KILL_DRAIN_S)
     except subprocess.TimeoutExpired:
