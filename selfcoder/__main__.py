@@ -1,0 +1,5 @@
+"""`python -m selfcoder` = the `selfcoder` command."""
+
+from selfcoder.cli import main
+
+main()
