@@ -254,3 +254,49 @@ def test_cleanup_after_the_owner_is_killed(backend, tmp_path):
     report = gc()
     assert any(rid in d for d in report.directories) or backend != "local"
     assert_no_leftovers(backend, rid)
+
+
+def test_gateway_socket_and_mounts(open_sb, tmp_path):
+    """The runner's pattern: the run's io dir mounted at RUN_DIR (read-only), a unix socket in it
+    that the agent inside talks to; a read-write mount is writable, a read-only one is not."""
+    import socket
+    import tempfile
+
+    from selfcoder.sandbox import LLM_SOCKET, RUN_DIR, Mount
+
+    io_dir = Path(tempfile.mkdtemp(prefix="selfcoder-io-"))  # short path: unix socket names are limited
+    shared = Path(tempfile.mkdtemp(prefix="selfcoder-rw-"))
+    try:
+        io_dir.chmod(0o755)
+        shared.chmod(0o777)
+        (io_dir / "task.json").write_text('{"task": 1}')
+        (io_dir / "task.json").chmod(0o644)
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(io_dir / "llm.sock"))
+        os.chmod(io_dir / "llm.sock", 0o666)
+        server.listen(1)
+        replies = []
+
+        def serve():
+            conn, _ = server.accept()
+            replies.append(conn.recv(100))
+            conn.sendall(b"pong")
+            conn.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        sb = open_sb(tmp_path, mounts=[Mount(io_dir, RUN_DIR), Mount(shared, "/shared", read_only=False)])
+        client = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect(%r); s.sendall(b'ping'); "
+                  "print(s.recv(100).decode())" % LLM_SOCKET)
+        res = sb.run(["python3", "-c", client], timeout=20)
+        assert res.output == "pong\n", res.output
+        thread.join(5)
+        assert replies == [b"ping"]
+        assert sb.run(f"cat {RUN_DIR}/task.json").output == '{"task": 1}'
+        assert sb.run(f"touch {RUN_DIR}/x").exit_code != 0
+        assert sb.run("echo out > /shared/result.txt").ok
+        assert (shared / "result.txt").read_text() == "out\n"
+        server.close()
+    finally:
+        shutil.rmtree(io_dir, ignore_errors=True)
+        shutil.rmtree(shared, ignore_errors=True)
