@@ -1,6 +1,6 @@
 """Where sandboxes keep their host-side files, and who owns them.
 
-Every sandbox gets `<root>/<id>/` (root: $SELFCODER_SANDBOX_ROOT or /tmp/selfcoder-sandboxes)
+Every sandbox gets `<root>/<id>/` (root: see `sandboxes_root()`)
 with an `owner.json` naming the host process that created it (pid + its start time, so a
 recycled pid is not mistaken for the owner). `selfcoder sandbox gc` removes what belongs to
 dead owners: directories, processes still running under the sandbox's uid, containers.
@@ -23,7 +23,11 @@ OWNER_FILE = "owner.json"
 
 
 def sandboxes_root() -> Path:
-    return Path(os.environ.get("SELFCODER_SANDBOX_ROOT", "/tmp/selfcoder-sandboxes"))
+    """$SELFCODER_SANDBOX_ROOT, else /tmp/selfcoder-sandboxes (root) or /tmp/selfcoder-sandboxes-<uid>."""
+    if "SELFCODER_SANDBOX_ROOT" in os.environ:
+        return Path(os.environ["SELFCODER_SANDBOX_ROOT"])
+    uid = os.geteuid()
+    return Path("/tmp/selfcoder-sandboxes" if uid == 0 else f"/tmp/selfcoder-sandboxes-{uid}")
 
 
 def process_start_time(pid: int) -> int | None:

@@ -10,7 +10,7 @@ from selfcoder.errors import SandboxError
 from selfcoder.sandbox import Mount, SandboxSpec, open_sandbox
 from selfcoder.sandbox.local import LocalSandbox
 
-from .conftest import SMALL, run_id
+from .conftest import SMALL, assert_no_leftovers, run_id
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="per-sandbox uids need root")
@@ -31,10 +31,12 @@ def test_unreachable_mount_is_a_clear_error(tmp_path):
     private = tmp_path / "private"
     (private / "inner").mkdir(parents=True)
     private.chmod(0o700)
+    rid = run_id()
     with pytest.raises(SandboxError, match="traversable by other users") as err:
-        open_sandbox(SandboxSpec(source=tmp_path, limits=SMALL, run_id=run_id(),
+        open_sandbox(SandboxSpec(source=tmp_path, limits=SMALL, run_id=rid,
                                  mounts=[Mount(private / "inner", "/data")]), "local")
     assert "\n" not in str(err.value)
+    assert_no_leftovers("local", rid)  # a failed start cleans up after itself
     with pytest.raises(SandboxError, match="does not exist"):
         open_sandbox(SandboxSpec(source=tmp_path, limits=SMALL, mounts=[Mount(tmp_path / "nope", "/x")]), "local")
 
