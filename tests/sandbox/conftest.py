@@ -1,9 +1,8 @@
 """Fixtures shared by the sandbox suites.
 
-`backend` runs a test once per backend: `local` always (bubblewrap is a requirement of the
-project, so a broken bubblewrap fails loudly), `docker` only when `docker_available()` says the
-engine answers and the image exists (skipped with that reason otherwise).
-`open_sb` opens sandboxes with small limits and closes them at teardown.
+`backend` (from tests/conftest.py) runs a test once per backend: `local` always, `docker` when
+the engine answers and the image exists. `open_sb` opens sandboxes with small limits and closes
+them at teardown; `repo` is a git repository with every kind of uncommitted change.
 """
 
 from __future__ import annotations
@@ -18,29 +17,6 @@ import pytest
 from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
 
 SMALL = Limits(timeout_s=30, memory_mb=768, pids=128, cpu_s=60, file_size_mb=64, output_bytes=20_000)
-
-
-def docker_skip_reason() -> str | None:
-    try:
-        from selfcoder.sandbox.docker_backend import docker_available
-    except ImportError:
-        return "docker backend not implemented"
-    return docker_available()
-
-
-@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker)])
-def backend(request) -> str:
-    if request.param == "docker":
-        reason = docker_skip_reason()
-        if reason:
-            pytest.skip(f"docker sandbox unavailable: {reason}")
-    else:
-        from selfcoder.sandbox.local import bwrap_problem
-
-        problem = bwrap_problem()
-        if problem:
-            pytest.fail(f"the local sandbox does not work here: {problem}")
-    return request.param
 
 
 def run_id() -> str:
