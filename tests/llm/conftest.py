@@ -1,4 +1,4 @@
-"""Shared helpers for the gateway tests: scripted-model files, settings, a stdlib unix-socket client.
+"""Fixtures for the gateway tests (plain helpers live in llm_helpers.py).
 
 The scripted model is the only stand-in: every call below goes through the real
 `litellm.completion` path, the real gateway and, for socket tests, a real HTTP server.
@@ -7,15 +7,9 @@ The scripted model is the only stand-in: every call below goes through the real
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
-
-from selfcoder.config import Settings
-
-HERE = Path(__file__).parent
-UNIX_CLIENT = HERE / "unix_client.py"
 
 
 @pytest.fixture(autouse=True)
@@ -39,21 +33,3 @@ def script(tmp_path):
         return path
 
     return make
-
-
-def make_settings(name: str, **sections) -> Settings:
-    """Settings for model `name`, with section overrides, e.g. budget={"max_calls": 2}."""
-    data = {**sections, "model": {"name": name, **sections.get("model", {})}}
-    return Settings.model_validate(data)
-
-
-def scripted(path: Path) -> str:
-    return f"scripted/{path}"
-
-
-def user(text: str) -> list[dict]:
-    return [{"role": "user", "content": text}]
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import make_settings, read_jsonl, scripted, user
+from llm_helpers import make_settings, read_jsonl, scripted, user
 
 from selfcoder.errors import BudgetExceeded, ConfigError, ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, read_trajectory

@@ -81,7 +81,7 @@ def test_status_command_reports_a_missing_install(tmp_path, monkeypatch):
 
 
 def test_local_model_not_installed_is_one_line_error_in_a_run(tmp_path):
-    from conftest import make_settings, user
+    from llm_helpers import make_settings, user
 
     from selfcoder.llm import Gateway
 

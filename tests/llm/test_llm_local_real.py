@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import UNIX_CLIENT, make_settings, user
+from llm_helpers import UNIX_CLIENT, make_settings, user
 
 from selfcoder.config import LocalModelSettings
 from selfcoder.llm import Gateway, TrajectoryLog, local_model, local_server, read_trajectory

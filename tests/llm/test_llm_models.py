@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import make_settings, user
+from llm_helpers import make_settings, user
 
 from selfcoder.errors import ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, read_trajectory

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import read_jsonl, user
+from llm_helpers import read_jsonl, user
 
 from selfcoder.errors import ModelError
 from selfcoder.llm import scripted

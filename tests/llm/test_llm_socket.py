@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import UNIX_CLIENT, make_settings, read_jsonl, scripted, user
+from llm_helpers import UNIX_CLIENT, make_settings, read_jsonl, scripted, user
 
 from selfcoder.errors import ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, read_trajectory
