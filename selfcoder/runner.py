@@ -173,11 +173,16 @@ class Runner:
             io_dir.chmod(0o755)
             (io_dir / "task.json").write_text(json.dumps(agent_task))
             (io_dir / "task.json").chmod(0o644)
+            # a private copy: the repository may live where the sandbox uid cannot traverse
+            # (e.g. under /root), and the scaffold must not change under a running agent
+            scaffold = shutil.copytree(resolve_scaffold(agent.node), io_dir / "agent",
+                                       ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+            _world_readable(scaffold)
             spec = SandboxSpec(
                 source=source,
                 commit=task.base_commit,
                 limits=self._limits(),
-                mounts=[Mount(io_dir, RUN_DIR), Mount(resolve_scaffold(agent.node), AGENT_DIR)],
+                mounts=[Mount(io_dir, RUN_DIR), Mount(scaffold, AGENT_DIR)],
                 env={"SELFCODER_LLM_SOCKET": LLM_SOCKET},
                 run_id=trajectory.path.parent.name,
                 image=self.settings.sandbox.image,
@@ -302,6 +307,11 @@ class _EventParser:
         if event["type"] == "agent_exit":
             self.exit = event
         self.emit(event)
+
+
+def _world_readable(root: Path) -> None:
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def _source_of(task: Task) -> tuple[Path, Path]:
