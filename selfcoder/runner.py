@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -115,7 +116,7 @@ class Runner:
         try:
             (run_dir / "snapshot.json").write_text(json.dumps(fingerprint_tree(repo) if source == repo else {}))
             gateway = self._gateway(run_id, trajectory)
-            with self._phase(result, "agent"):
+            with _phase(result, "agent"):
                 result.patch, result.agent_status, result.message = self._run_agent(task, source, gateway, trajectory)
             (run_dir / "patch.diff").write_text(result.patch)
             result.status = self._decide(task, source, result)
@@ -189,7 +190,7 @@ class Runner:
             )
             with gateway.serve(io_dir / "llm.sock"):
                 self._emit({"type": "phase", "phase": "sandbox"})
-                with self._sandbox(open_sandbox(spec, self.settings.sandbox.backend)) as sandbox:
+                with self._tracked(open_sandbox(spec, self.settings.sandbox.backend)) as sandbox:
                     self._emit({"type": "phase", "phase": "agent"})
                     events = _EventParser(trajectory, self._emit)
                     res = sandbox.run(
@@ -217,7 +218,7 @@ class Runner:
         from selfcoder.validate import ValidationTask, validate
 
         self._emit({"type": "phase", "phase": "validate"})
-        with self._phase(result, "validate"):
+        with _phase(result, "validate"):
             verdict = validate(
                 ValidationTask(
                     source=source,
@@ -245,33 +246,30 @@ class Runner:
     def _emit(self, event: dict) -> None:
         self.on_event(event)
 
-    def _sandbox(self, sandbox):
-        """Register a sandbox so cancel() can close it; returns it for use in `with`."""
+    @contextmanager
+    def _tracked(self, sandbox):
+        """Use `sandbox` as a context manager, registered so cancel() can close it."""
         with self._lock:
             if self._cancelled.is_set():
                 sandbox.close()
                 raise SelfcoderError("cancelled")
             self._live.append(sandbox)
-        original_close = sandbox.close
-
-        def close() -> None:
+        try:
+            with sandbox:
+                yield sandbox
+        finally:
             with self._lock:
-                if sandbox in self._live:
-                    self._live.remove(sandbox)
-            original_close()
+                self._live.remove(sandbox)
 
-        sandbox.close = close
-        return sandbox
 
-    class _phase:
-        def __init__(self, result: RunResult, name: str):
-            self.result, self.name = result, name
-
-        def __enter__(self):
-            self.t0 = time.monotonic()
-
-        def __exit__(self, *exc):
-            self.result.phase_durations_s[self.name] = round(time.monotonic() - self.t0, 3)
+@contextmanager
+def _phase(result: RunResult, name: str):
+    """Record how long a phase of the run took in result.phase_durations_s."""
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        result.phase_durations_s[name] = round(time.monotonic() - t0, 3)
 
 
 class _EventParser:

@@ -4,6 +4,8 @@ and validation, on a Python and a non-Python repository, on both sandbox backend
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 
 import pytest
 from e2e_replies import CALC_FIX, CALC_PROBLEM, WORDCOUNT_FIX, search_replace
@@ -115,3 +117,26 @@ def test_missing_test_command_is_a_recorded_status(repo_copy, script, settings_f
     result = solve(task, settings_for(script(CALC_FIX, "SUBMIT"))).best
     assert result.status == "test_cmd_failed"
     assert "no-such-test-runner" in result.verdict["message"]
+
+
+def test_cancel_from_another_thread_stops_the_run(repo_copy, script, settings_for, sandbox_root):
+    """What the language server does when the user cancels: Runner.cancel() from another thread."""
+    import threading
+
+    from selfcoder.runner import Runner
+
+    repo = repo_copy("calc_py")
+    runner = Runner(settings_for(script("```bash\nsleep 121\n```")))
+    results = []
+    worker = threading.Thread(target=lambda: results.append(runner.run(make_task(repo, CALC_PROBLEM))))
+    worker.start()
+    deadline = time.time() + 60
+    while subprocess.run(["pgrep", "-f", "sleep 121"], capture_output=True).returncode != 0:
+        assert time.time() < deadline, "the agent never started its command"
+        time.sleep(0.2)
+    runner.cancel()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert results[0].status == "cancelled"
+    assert json.loads((results[0].run_dir / "result.json").read_text())["status"] == "cancelled"
+    assert_no_leftovers(sandbox_root, results[0])
