@@ -4,6 +4,7 @@ and validation, on a Python and a non-Python repository, on both sandbox backend
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 
@@ -126,12 +127,13 @@ def test_cancel_from_another_thread_stops_the_run(repo_copy, script, settings_fo
     from selfcoder.runner import Runner
 
     repo = repo_copy("calc_py")
-    runner = Runner(settings_for(script("```bash\nsleep 121\n```")))
+    sleep = f"sleep 121.{os.getpid()}{int(time.time() * 1000) % 100000}"  # unique: pgrep finds only ours
+    runner = Runner(settings_for(script(f"```bash\n{sleep}\n```")))
     results = []
     worker = threading.Thread(target=lambda: results.append(runner.run(make_task(repo, CALC_PROBLEM))))
     worker.start()
     deadline = time.time() + 60
-    while subprocess.run(["pgrep", "-f", "sleep 121"], capture_output=True).returncode != 0:
+    while subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode != 0:
         assert time.time() < deadline, "the agent never started its command"
         time.sleep(0.2)
     runner.cancel()

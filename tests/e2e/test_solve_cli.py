@@ -83,7 +83,8 @@ def test_unknown_model_is_a_clear_error_and_recorded(repo_copy, cli_env, tmp_pat
 
 def test_ctrl_c_mid_run_records_cancelled_and_leaves_no_sandbox(repo_copy, script, cli_env, tmp_path, sandbox_root):
     repo = repo_copy("calc_py")
-    model = script("```bash\nsleep 120\n```")
+    sleep = f"sleep 120.{os.getpid()}{int(time.time() * 1000) % 100000}"  # unique: pgrep finds only ours
+    model = script(f"```bash\n{sleep}\n```")
     env = {**os.environ, **cli_env}
     proc = subprocess.Popen([sys.executable, "-m", "selfcoder.cli", "solve", str(repo), "-p", CALC_PROBLEM, "--model", model],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -91,7 +92,7 @@ def test_ctrl_c_mid_run_records_cancelled_and_leaves_no_sandbox(repo_copy, scrip
     sleeping = False
     while time.time() < deadline and not sleeping:  # wait until the agent's command runs in the sandbox
         time.sleep(0.2)
-        sleeping = subprocess.run(["pgrep", "-f", "sleep 120"], capture_output=True).returncode == 0
+        sleeping = subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 0
     assert sleeping, "the agent never started its command"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -100,5 +101,5 @@ def test_ctrl_c_mid_run_records_cancelled_and_leaves_no_sandbox(repo_copy, scrip
     results = list(repo.glob(".selfcoder/runs/*/result.json"))
     assert len(results) == 1 and json.loads(results[0].read_text())["status"] == "cancelled"
     time.sleep(0.5)
-    assert subprocess.run(["pgrep", "-f", "sleep 120"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 1
     assert not any(sandbox_root.iterdir())
