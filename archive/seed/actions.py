@@ -27,6 +27,7 @@ SUBMIT_RE = re.compile(r"^[\s*_`#>]*SUBMIT[\s*_`.!]*$")
 PATH_RE = re.compile(r"^/?(?:[\w.\-]+/)*[\w\-][\w.\-]*\.[A-Za-z_]\w*$|^/?(?:[\w.\-]+/)+[\w.\-]+$")
 TOKEN_RE = re.compile(r"[\w./\-]+")
 PYTHON_RE = re.compile(r"^(def |class |import [\w.]+\s*$|from [\w.]+ import |print\()")
+DEF_RE = re.compile(r"^\s*(?:async\s+)?(?:def|class|function|func|fn)\s+(\w+)", re.M)
 LAZY_RE = re.compile(r"^\s*(#|//|/\*)\s*(\.\.\.|rest of|existing code|remaining|unchanged)", re.I)
 SHELL_LANGS = {"bash", "sh", "shell", "console", "zsh", "terminal", "shell-session"}
 OUTPUT_LANGS = {"text", "txt", "output", "log", "plaintext", "none"}
@@ -254,8 +255,9 @@ def write_file(root, path, content):
     if os.path.isfile(full):
         text = _read(full)
         if text.replace("\r\n", "\n").rstrip("\n") == content.rstrip("\n"):
-            raise ActionError("the new content of %s is identical to the current file; "
-                              "nothing changed" % path)
+            raise ActionError("nothing changed: the content you sent for %s is identical to the "
+                              "current file. Find the lines that cause the problem and change them"
+                              % path)
         old, new = text.splitlines(), content.splitlines()
         if len(old) >= 20 and len(new) < len(old) / 2:
             raise ActionError("refused to rewrite %s: %d lines would replace %d, which looks like "
@@ -265,6 +267,11 @@ def write_file(root, path, content):
         if lazy:
             raise ActionError("refused to rewrite %s: the new content has a placeholder line "
                               "(%s); write the complete file" % (path, lazy[0].strip()))
+        lost = [d for d in DEF_RE.findall(text) if d not in DEF_RE.findall(content)]
+        if lost:
+            raise ActionError("refused to rewrite %s: the new content lacks %s, which the file "
+                              "defines now. Send the complete file (every function, changed or "
+                              "not), or use SEARCH/REPLACE to change a part" % (path, ", ".join(lost[:5])))
         if "\r\n" in text:
             content = content.replace("\n", "\r\n")
     _write(full, content)

@@ -3,8 +3,9 @@ ONE reply (measured: a 1.5B model returns a correct whole file, but cannot drive
 exploration): the files most likely involved, whole when small, else excerpts around the
 names the problem mentions.
 
-Relevance order: the runner's hints, paths named in the problem, paths in the failing test
-output, then files that define (def/class/function) identifiers the problem mentions.
+Relevance order: the runner's hints, paths named in the problem, files that define
+(def/class/function) identifiers the problem mentions, then paths in the failing test output
+(source before tests: shown the test file first, a 1.5B model echoed it back unchanged).
 """
 
 import os
@@ -50,12 +51,7 @@ def identifiers(text):
 def relevant_files(root, files, task, test_output, limit):
     """Up to `limit` repository paths, most relevant first."""
     ranked = [p for p in (task.get("hints") or {}).get("files") or [] if p in files]
-    for text in (task.get("problem_statement") or "", test_output or ""):
-        for token in set(re.findall(r"[\w./\-]+\.\w+", text)):
-            token = re.sub(r"^\./", "", token)
-            hits = [f for f in files if f == token or f.endswith("/" + token) or token.endswith("/" + f)]
-            if 0 < len(hits) <= 2:
-                ranked += sorted(hits)
+    ranked += _named(files, task.get("problem_statement") or "")
     names = identifiers(task.get("problem_statement") or "")
     if names:
         pattern = re.compile(r"\b(?:def|class|function|func|fn)\s+(%s)\b" % "|".join(map(re.escape, names)))
@@ -67,11 +63,22 @@ def relevant_files(root, files, task, test_output, limit):
                 if n:
                     scores.append((-n, f))
         ranked += [f for _, f in sorted(scores)]
+    ranked += _named(files, test_output or "")
     unique = []
     for f in ranked:
         if f not in unique and os.path.isfile(os.path.join(root, f)):
             unique.append(f)
     return unique[:limit]
+
+
+def _named(files, text):
+    """Repository files that `text` names (by path, or by a name that fits at most two files)."""
+    found = []
+    for token in sorted(set(re.findall(r"[\w./\-]+\.\w+", text))):
+        token = re.sub(r"^\./", "", token)
+        hits = [f for f in files if f == token or f.endswith("/" + token) or token.endswith("/" + f)]
+        found += sorted(hits) if 0 < len(hits) <= 2 else []
+    return found
 
 
 def show_files(root, paths, names, budget):

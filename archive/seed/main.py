@@ -64,6 +64,7 @@ class Agent:
         self.steps = self.tokens = 0
         self.ran = collections.Counter()  # commands run since the last edit; a 1.5B model repeats `ls`
         self.focus, self.baseline_failed, self.changed, self.submit_refused = [], False, False, False
+        self.replies = set()  # measured: a 1.5B model at temperature 0 resends the same reply
 
     def left(self):
         return self.deadline - time.monotonic()
@@ -84,6 +85,9 @@ class Agent:
             self.steps, self.tokens = self.steps + 1, self.tokens + used
             messages.append({"role": "assistant", "content": reply})
             observation, kinds, detail, submitted = self.act(reply)
+            if " ".join(reply.split()) in self.replies and not submitted:
+                observation = self.prompts["same_reply"] + "\n\n" + observation
+            self.replies.add(" ".join(reply.split()))
             emit(type="step", n=self.steps, action="+".join(kinds), detail=detail[:200],
                  tokens=self.tokens)
             if submitted:
@@ -123,7 +127,9 @@ class Agent:
         errors = [a["msg"] for a in acts if a["kind"] == "error"]
         if len(errors) == len(acts):
             problem = "; ".join(errors) or "no action found"
-            return fill(self.prompts["format_error"], problem=problem), ["format_error"], problem, False
+            hint = fill(self.prompts["format_error"], problem=problem,
+                        file=(self.focus or ["the file to fix"])[0])
+            return hint, ["format_error"], problem, False
         notes = ["Problem in your reply: %s." % e for e in errors]
         kinds, details, edited, failed, submit, commands = [], [], False, False, False, 0
         for a in acts:

@@ -88,6 +88,8 @@ def test_whole_file_rewrite_refuses_fragments_and_placeholders(repo):
         write_file(str(repo), "big.py", "def f0():\n    return 1\n")
     with pytest.raises(ActionError, match="placeholder"):
         write_file(str(repo), "calc.py", "class Calc:\n    # ... rest of the class unchanged\n")
+    with pytest.raises(ActionError, match="lacks sub"):
+        write_file(str(repo), "calc.py", "class Calc:\n    def add(self, a, b):\n        return a + b\n")
     assert read(repo, "big.py") == big and read(repo) == CALC
 
 

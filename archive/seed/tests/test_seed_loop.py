@@ -74,6 +74,8 @@ def test_repeats_and_python_as_shell_are_refused_until_the_step_limit(repo):
     assert code == 1 and events[-1]["status"] == "step_limit", out
     assert steps(events) == ["bash", "repeat", "not_shell"]
     assert "already run this exact command" in requests[2]["messages"][-1]["content"]
+    assert "word for word the same" in requests[2]["messages"][-1]["content"]
+    assert "word for word" not in requests[1]["messages"][-1]["content"]
     assert len(requests) == 3
 
 
