@@ -8,7 +8,6 @@ import os
 import subprocess
 import time
 
-import pytest
 from e2e_replies import CALC_FIX, CALC_PROBLEM, WORDCOUNT_FIX, search_replace
 
 from selfcoder.llm.scripted import sent_requests

@@ -7,6 +7,7 @@ The scripted model is the only stand-in: every call below goes through the real
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
