@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import socketserver
 import stat
 import threading
@@ -42,6 +43,14 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.gateway = gateway
         self.path = path
         super().__init__(str(path), _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """An agent that went away mid-call (killed at its time limit, cancelled) is normal:
+        the call is already in the trajectory. Anything else is reported once, briefly."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            return
+        print(f"selfcoder gateway: request failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     def server_bind(self) -> None:
         encoded = os.fsencode(self.path)
