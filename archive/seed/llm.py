@@ -38,11 +38,12 @@ class LLMClient:
         self.socket_path, self.model, self.temperature = socket_path, model, temperature
         self.retries, self.backoff_s = retries, backoff_s
 
-    def chat(self, messages, deadline):
+    def chat(self, messages, deadline, temperature=None):
         """Send the conversation; return (reply text, tokens this call used).
         `deadline` is a time.monotonic() value: no attempt starts or waits past it."""
         body = json.dumps({"model": self.model, "messages": messages,
-                           "temperature": self.temperature}).encode("utf-8")
+                           "temperature": self.temperature if temperature is None else temperature,
+                           }).encode("utf-8")
         problem = "no attempt made"
         for attempt in range(self.retries + 1):
             if attempt:

@@ -65,6 +65,8 @@ class Agent:
         self.ran = collections.Counter()  # commands run since the last edit; a 1.5B model repeats `ls`
         self.focus, self.baseline_failed, self.changed, self.submit_refused = [], False, False, False
         self.replies = set()  # measured: a 1.5B model at temperature 0 resends the same reply
+        self.edits = self.stalls = 0  # successful edits; replies in a row that changed nothing
+        self.temperature = float(config["temperature"])
 
     def left(self):
         return self.deadline - time.monotonic()
@@ -81,10 +83,13 @@ class Agent:
             if self.tokens >= self.max_tokens:
                 return "token_limit", "%d tokens used (limit %d)" % (self.tokens, self.max_tokens)
             deadline = min(self.deadline, time.monotonic() + self.config["request_timeout_s"])
-            reply, used = self.llm.chat(messages, deadline)
+            reply, used = self.llm.chat(messages, deadline, self.temperature)
             self.steps, self.tokens = self.steps + 1, self.tokens + used
             messages.append({"role": "assistant", "content": reply})
+            edits_before = self.edits
             observation, kinds, detail, submitted = self.act(reply)
+            progress = self.edits > edits_before or "bash" in kinds
+            self.stalls = 0 if progress else self.stalls + 1
             if " ".join(reply.split()) in self.replies and not submitted:
                 observation = self.prompts["same_reply"] + "\n\n" + observation
             self.replies.add(" ".join(reply.split()))
@@ -92,6 +97,17 @@ class Agent:
                  tokens=self.tokens)
             if submitted:
                 return "submitted", detail
+            if self.stalls >= self.config["restart_after_stalls"]:
+                # measured: a small model that keeps echoing its own replies does better from a
+                # clean conversation (the files as they are now) and some randomness than from a
+                # longer history of the same mistake
+                self.stalls, self.replies = 0, set()
+                self.temperature = min(self.config["max_temperature"],
+                                       self.temperature + self.config["temperature_step"])
+                messages[1:] = [{"role": "user", "content": self.first_prompt()}]
+                emit(type="step", n=self.steps, action="restart",
+                     detail="fresh conversation at temperature %.1f" % self.temperature, tokens=self.tokens)
+                continue
             footer = fill(self.prompts["next"], steps_left=self.max_steps - self.steps)
             messages.append({"role": "user", "content": observation + "\n\n" + footer})
             self.trim(messages)
@@ -136,6 +152,7 @@ class Agent:
             if a["kind"] in ("edit", "write"):
                 try:
                     note, edited = actions.apply_edit(self.root, a), True
+                    self.edits += 1
                 except actions.ActionError as e:
                     note, failed = "Edit of %s FAILED: %s" % (a["path"], e), True
                 notes.append(note)

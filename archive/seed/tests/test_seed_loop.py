@@ -127,3 +127,14 @@ def test_time_limit(repo):
     code, events, requests, out = run(repo, [FIX], the_task)
     assert code == 1 and events[-1]["status"] == "time_limit", out
     assert requests == []
+
+
+def test_stalled_conversation_restarts_fresh_with_more_temperature(repo):
+    echo = "calc.py\n```\n" + BUGGY + "```"  # the file sent back unchanged: an edit that changes nothing
+    script = [echo, echo, echo, FIX]
+    code, events, requests, out = run(repo, script, task(max_steps=6))
+    assert code == 0 and events[-1]["status"] == "submitted", out
+    assert steps(events) == ["edit", "edit", "edit", "restart", "edit+submit"]
+    assert [r["temperature"] for r in requests] == [0, 0, 0, 0.4]
+    assert [m["role"] for m in requests[3]["messages"]] == ["system", "user"]  # a clean conversation
+    assert "FAILED" in requests[3]["messages"][1]["content"]  # the failing tests, shown again
