@@ -7,9 +7,11 @@ backend, `local` = bubblewrap by default), the seed scaffold talking to the mode
 gateway, then validation of the patch in a fresh sandbox. A task counts as solved when the run's
 status is `resolved` (validated: the failing tests pass, the others still pass). Tasks run one
 after another; the local model server is started (and timed) once before the first task, so no
-task pays for loading the model. The agent gets at most 10 steps and 600 s per task by default
-(`--max-steps`, `--time-limit`; the product's defaults are 30 steps and 1800 s), so a full run of
-the 1.5B model on a busy 2-core machine stays within an hour or two.
+task pays for loading the model. The scaffold (`--agent`, default seed) is copied once at the
+start and its git version printed, so edits to it during a long run cannot mix versions. The
+agent gets at most 10 steps and 600 s per task by default (`--max-steps`, `--time-limit`; the
+product's defaults are 30 steps and 1800 s), so a full run of the 1.5B model on a busy 2-core
+machine stays within an hour or two.
 
     .venv/bin/python bench/local_solve.py                       # all tasks, the local 1.5B model
     .venv/bin/python bench/local_solve.py --limit 3 --max-steps 5
@@ -25,6 +27,7 @@ import argparse
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,11 +54,26 @@ def agent_steps(run_dir: Path) -> int | None:
     return steps
 
 
+def snapshot_agent(node: str, scratch: Path) -> tuple[Path, str]:
+    """Copy the scaffold once, so edits to it during a long run do not mix versions; with its
+    git version (`+dirty` when its files differ from the commit)."""
+    from selfcoder.scaffold import resolve_scaffold
+
+    source = resolve_scaffold(node)
+    copy = scratch / "agent"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    git = ["git", "-C", str(source)]
+    commit = subprocess.run([*git, "log", "-1", "--format=%h", "--", "."], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True).stdout.strip()
+    return copy, (commit or "untracked") + ("+dirty" if dirty else "")
+
+
 def configure(args: argparse.Namespace):
     from selfcoder.config import load_settings
 
     settings = load_settings(None).settings
     settings.model.name = args.model
+    settings.agent.node = str(args.agent_copy or args.agent)
     settings.agent.max_steps = args.max_steps
     settings.agent.time_limit_s = args.time_limit
     if args.sandbox is not None:
@@ -125,6 +143,7 @@ def main() -> int:
     ap.add_argument("--tasks", nargs="*", default=None, help="run only these tasks (directory names)")
     ap.add_argument("--max-steps", type=int, default=10, help="agent step cap per task (default 10; settings say 30)")
     ap.add_argument("--time-limit", type=float, default=600, help="agent time limit per task in s (default 600)")
+    ap.add_argument("--agent", default="seed", help="scaffold: archive node or directory (default: seed)")
     ap.add_argument("--sandbox", default=None, help="sandbox backend (default: settings, local)")
     ap.add_argument("--keep", action="store_true", help="keep the task copies and their run dirs")
     ap.add_argument("--json", action="store_true", help="print rows and summary as JSON at the end")
@@ -134,16 +153,18 @@ def main() -> int:
     if not tasks:
         print("no tasks", file=sys.stderr)
         return 2
-    settings = configure(args)
     scratch = Path(tempfile.mkdtemp(prefix="selfcoder-local-solve-"))
     from selfcoder.errors import SelfcoderError
 
     try:
+        args.agent_copy, version = snapshot_agent(args.agent, scratch)
+        settings = configure(args)
         lease, warm_s = warm_local_model(settings)
     except SelfcoderError as e:
         print(f"error: {e}", file=sys.stderr)
+        shutil.rmtree(scratch, ignore_errors=True)
         return 2
-    print(f"model {settings.model.name} | sandbox {settings.sandbox.backend} | agent {settings.agent.node} | "
+    print(f"model {settings.model.name} | sandbox {settings.sandbox.backend} | agent {args.agent} {version} | "
           f"max_steps {settings.agent.max_steps} | time_limit {settings.agent.time_limit_s:.0f} s | "
           f"{len(tasks)} tasks" + (f" | model server ready in {warm_s:.1f} s" if lease else ""), flush=True)
     print(f"{'task':<18}{'status':<16}{'seconds':>9}{'tokens':>9}{'steps':>7}  agent exit", flush=True)
@@ -169,7 +190,8 @@ def main() -> int:
           + (f", solved ones {summary['mean_s_solved']:.1f} s" if summary["mean_s_solved"] is not None else "")
           + f") | mean {summary['mean_tokens_per_task']:.0f} tokens per task | wall {summary['wall_s']:.0f} s")
     if args.json:
-        print(json.dumps({"model": settings.model.name, "rows": rows, "summary": summary}, indent=2))
+        print(json.dumps({"model": settings.model.name, "agent": f"{args.agent} {version}", "rows": rows,
+                          "summary": summary}, indent=2))
     return 0
 
 
