@@ -66,6 +66,7 @@ class SandboxSettings(_Section):
     memory_mb: int = Field(4096, ge=64)
     pids: int = Field(512, ge=16, description="processes/threads a sandbox may have")
     cpu_s: int = Field(1800, ge=1, description="CPU seconds one command may use")
+    cpus: float = Field(0.0, ge=0, description="CPU cores a docker sandbox may use at once (0 = all)")
     file_size_mb: int = Field(1024, ge=1, description="largest file a command may write")
     output_bytes: int = Field(100_000, ge=1000, description="output kept per command (head and tail)")
 

@@ -30,10 +30,11 @@ class Limits:
     cpu_s: int = 1800
     file_size_mb: int = 1024
     output_bytes: int = 100_000
+    cpus: float = 0.0  # cores at once, docker only (bubblewrap has no cgroup); 0 = all
 
     @classmethod
     def from_settings(cls, s) -> "Limits":  # s: selfcoder.config.SandboxSettings
-        return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes)
+        return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes, s.cpus)
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,7 @@ class DockerSandbox(ExecutorSandbox):
             mem_limit=mem,
             memswap_limit=mem,  # no swap
             pids_limit=self.limits.pids,
-            nano_cpus=int((os.cpu_count() or 1) * 1e9),
+            nano_cpus=int((self.limits.cpus or os.cpu_count() or 1) * 1e9),
             cpu_shares=512,  # the host stays responsive when a sandbox spins
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],

@@ -155,3 +155,11 @@ def test_build_image_from_the_mirror_and_run_a_sandbox_on_it(tmp_path):
             client.images.remove(name, force=True)
         except Exception:
             pass
+
+
+def test_cpus_setting_caps_the_container(tmp_path):
+    from dataclasses import replace
+
+    with open_sandbox(SandboxSpec(source=tmp_path, limits=replace(SMALL, cpus=0.5), run_id=run_id()), "docker") as sb:
+        host = docker_client().api.inspect_container(sb._container)["HostConfig"]
+        assert host["NanoCpus"] == 500_000_000
