@@ -22,20 +22,16 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import socket
 import struct
-import threading
 from pathlib import Path
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
-from selfcoder.sandbox.base import WORKDIR, SandboxSpec
-from selfcoder.sandbox.executor_sandbox import ExecutorSandbox
-from selfcoder.sandbox.client import EXECUTOR_PATH, EXECUTOR_SOURCE, ExecutorClient, ExecutorGone, executor_argv
+from selfcoder.sandbox.base import WORKDIR
+from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
+from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv
 from selfcoder.sandbox.docker_gc import owner_labels
-from selfcoder.sandbox.local import BASE_ENV, HOME
-from selfcoder.sandbox.snapshot import prepare_workspace
 
 DEFAULT_IMAGE = "selfcoder-base:bookworm"
 PYTHON = "/usr/bin/python3"
@@ -158,30 +154,12 @@ class DockerSandbox(ExecutorSandbox):
     backend = "docker"
     EXECUTOR_KILLED = "[the sandbox's main process was killed; the workspace is kept]\n"
 
-    def __init__(self, spec: SandboxSpec):
-        self.spec = spec
-        self.limits = spec.limits
-        self._lock = threading.RLock()
-        self._closed = False
-        self._aborted = False
+    def _init_backend(self) -> None:
         self._container: str | None = None
         self._sock: socket.socket | None = None
         self._reader: _DemuxReader | None = None
-        self._client: ExecutorClient | None = None
         self.docker = docker_client()
-        _require_image(self.docker, spec.image)
-        self.uid = workdirs.pick_uid()
-        self.id, self.dir = workdirs.new_sandbox_dir("docker", spec.run_id, uid=self.uid)
-        try:
-            for mount in spec.mounts:
-                if not Path(mount.host).exists():
-                    raise SandboxError(f"mount source {mount.host} does not exist")
-            self.workspace, self._baseline = prepare_workspace(spec.source, spec.commit, self.dir, self.uid)
-            self._prepare_files()
-            self._start()
-        except BaseException:
-            self.close()
-            raise
+        _require_image(self.docker, self.spec.image)
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -189,14 +167,7 @@ class DockerSandbox(ExecutorSandbox):
         return (self.uid, self.uid) if self.uid is not None else (os.getuid(), os.getgid())
 
     def _prepare_files(self) -> None:
-        uid, gid = self._ids()
-        etc = self.dir / "etc"
-        etc.mkdir()
-        (etc / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\nagent:x:{uid}:{gid}:agent:{HOME}:/bin/bash\n"
-                                    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
-        (etc / "group").write_text(f"root:x:0:\nagent:x:{gid}:\nnogroup:x:65534:\n")
-        shutil.copyfile(EXECUTOR_SOURCE, self.dir / "executor.py")
-        os.chmod(self.dir / "executor.py", 0o644)
+        self._write_identity()
 
     def _mounts(self) -> list:
         from docker.types import Mount as DockerMount

@@ -21,39 +21,20 @@ import os
 import shutil
 import signal
 import subprocess
-import threading
 from pathlib import Path
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
-from selfcoder.sandbox.base import WORKDIR, SandboxSpec
-from selfcoder.sandbox.executor_sandbox import ExecutorSandbox
-from selfcoder.sandbox.client import EXECUTOR_PATH, EXECUTOR_SOURCE, ExecutorClient, ExecutorGone, executor_argv
-from selfcoder.sandbox.snapshot import prepare_workspace
+from selfcoder.sandbox.base import WORKDIR
+from selfcoder.sandbox.executor_sandbox import BASE_ENV, ExecutorSandbox
+from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv
 
 BWRAP = "bwrap"
 PYTHON = "/usr/bin/python3"
-HOME = "/tmp/home"
 ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates",
                "ca-certificates.conf", "localtime", "timezone", "nsswitch.conf", "os-release", "debian_version",
                "mime.types", "protocols", "services", "host.conf", "terminfo", "inputrc", "magic", "mailcap")
-BASE_ENV = {
-    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "HOME": HOME,
-    "USER": "agent",
-    "LOGNAME": "agent",
-    "SHELL": "/bin/bash",
-    "LANG": "C.UTF-8",
-    "TERM": "dumb",
-    "TMPDIR": "/tmp",
-    "PAGER": "cat",
-    "GIT_PAGER": "cat",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONUNBUFFERED": "1",
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_NO_INPUT": "1",
-}
 START_TIMEOUT_S = 30.0
 MARKER_VAR = "SELFCODER_SANDBOX"  # in bwrap's argv, so gc can recognise our processes ...
 OWNER_VAR = "SELFCODER_OWNER"  # ... and tell whether their owner ("<pid>:<start time>") is alive
@@ -95,40 +76,15 @@ def _root_links() -> list[str]:
 class LocalSandbox(ExecutorSandbox):
     backend = "local"
 
-    def __init__(self, spec: SandboxSpec):
-        self.spec = spec
-        self.limits = spec.limits
-        self._lock = threading.RLock()
-        self._closed = False
-        self._aborted = False
+    def _init_backend(self) -> None:
         self._proc: subprocess.Popen | None = None
-        self._client: ExecutorClient | None = None
-        self.uid = workdirs.pick_uid()
-        self.id, self.dir = workdirs.new_sandbox_dir("local", spec.run_id, uid=self.uid)
-        try:
-            for mount in spec.mounts:
-                if not Path(mount.host).exists():
-                    raise SandboxError(f"mount source {mount.host} does not exist")
-            self.workspace, self._baseline = prepare_workspace(spec.source, spec.commit, self.dir, self.uid)
-            self._prepare_files()
-            self._start()
-        except BaseException:
-            self.close()
-            raise
 
     # -- setup -----------------------------------------------------------------------------
 
     def _prepare_files(self) -> None:
-        etc = self.dir / "etc"
-        etc.mkdir()
-        uid = self.uid if self.uid is not None else os.getuid()
-        gid = self.uid if self.uid is not None else os.getgid()
-        (etc / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\nagent:x:{uid}:{gid}:agent:{HOME}:/bin/bash\n"
-                                    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
-        (etc / "group").write_text(f"root:x:0:\nagent:x:{gid}:\nnogroup:x:65534:\n")
+        etc = self._write_identity()
         (etc / "hosts").write_text("127.0.0.1\tlocalhost sandbox\n::1\tlocalhost sandbox\n")
         (etc / "hostname").write_text("sandbox\n")
-        shutil.copyfile(EXECUTOR_SOURCE, self.dir / "executor.py")
         tmp = self.dir / "tmp"
         (tmp / "home").mkdir(parents=True)
         os.chmod(tmp, 0o1777)
