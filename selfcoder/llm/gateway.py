@@ -106,6 +106,7 @@ class Gateway:
         self._choice: ModelChoice | None = None
         self._lease = None
         self._endpoints: list = []
+        self._unpriced: set[str] = set()  # models litellm could not price in this run
         self._metadata = {"selfcoder_session": f"{run_id}-{uuid.uuid4().hex[:8]}"}
 
     # -- state ------------------------------------------------------------------------
@@ -176,11 +177,17 @@ class Gateway:
         raise BudgetExceeded(f"budget exceeded: {reason}")
 
     def _cost(self, litellm, choice: ModelChoice, raw: Any) -> tuple[float, bool]:
-        if choice.kind == "local":
-            return 0.0, True
+        """(cost in USD, priced?). litellm has usually priced the response already; a model it
+        cannot price counts as free (never a crash) and is not asked about again in this run."""
+        if choice.kind == "local" or choice.litellm_model in self._unpriced:
+            return 0.0, choice.kind == "local"
+        known = (getattr(raw, "_hidden_params", None) or {}).get("response_cost")
+        if known is not None:
+            return float(known), True
         try:
             return float(litellm.completion_cost(completion_response=raw, model=choice.litellm_model) or 0.0), True
-        except Exception:  # litellm has no price for this model: count it free, never crash the run
+        except Exception:
+            self._unpriced.add(choice.litellm_model)
             return 0.0, False
 
     def complete(

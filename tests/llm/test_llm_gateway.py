@@ -35,11 +35,13 @@ def test_counts_tokens_and_cost_per_run(script, tmp_path):
 
 
 def test_model_litellm_cannot_price_counts_tokens_at_cost_zero(script, tmp_path):
-    path = script([{"content": "x", "usage": {"prompt_tokens": 5, "completion_tokens": 3}}])
+    reply = {"content": "x", "usage": {"prompt_tokens": 5, "completion_tokens": 3}}
+    path = script([reply, reply])
     with gateway(path, tmp_path) as gw:
         c = gw.complete(user("hi"))
-    assert c.usage.cost_usd == 0 and not c.usage.priced
-    assert (gw.usage.total_tokens, gw.usage.cost_usd, gw.usage.unpriced_calls) == (8, 0, 1)
+        again = gw.complete(user("hi"))  # known unpriced by now: not asked again, still counted
+    assert c.usage.cost_usd == 0 and not c.usage.priced and not again.usage.priced
+    assert (gw.usage.total_tokens, gw.usage.cost_usd, gw.usage.unpriced_calls) == (16, 0, 2)
     assert gw.status == "ok"
 
 
