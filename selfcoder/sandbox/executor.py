@@ -35,7 +35,9 @@ import codecs
 import errno
 import json
 import os
+import re
 import resource
+import shutil
 import select
 import signal
 import subprocess
@@ -48,6 +50,11 @@ MB = 1 << 20
 EXIT_GRACE_S = 0.1  # after the command exits, how long background holders of its pipe may still write
 KILL_DRAIN_S = 2.0  # after a kill, how long to wait for the pipe to close
 SHELL = "/bin/bash" if os.path.exists("/bin/bash") else "/bin/sh"
+# As GNU make does: a command with no shell syntax runs without a shell, which saves bash's
+# start-up (~0.4 ms over sh, ~1 ms in all) per command. Names whose program differs from the
+# builtin, and anything not on PATH, still go through the shell.
+PLAIN_WORDS = re.compile(r"[\w@%+:,./-]+( +[\w@%+=:,./-]+)*")
+SHELL_ONLY = {"time", "exec", "command", "type", "hash", "echo", "printf", "pwd", "test", "kill"}
 OWN_PID_NS = False
 WORKDIR = os.getcwd()
 RLIMIT_KEYS = ("memory_mb", "pids", "cpu_s", "file_size_mb")
@@ -197,17 +204,26 @@ def resolve(path):
     return path if os.path.isabs(path) else os.path.join(WORKDIR, path)
 
 
+def shell_argv(cmd, env):
+    words = cmd.split()
+    if PLAIN_WORDS.fullmatch(cmd.strip()) and words[0] not in SHELL_ONLY:
+        program = shutil.which(words[0], path=env.get("PATH"))
+        if program:
+            return [program] + words[1:]
+    return [SHELL, "-c", cmd]
+
+
 def run(req, stdin):
     rid = req.get("id")
     limits = req.get("limits") or {}
     cmd = req.get("cmd")
-    argv = [SHELL, "-c", cmd] if isinstance(cmd, str) else [str(a) for a in cmd]
     env = dict(os.environ)
     for key, value in (req.get("env") or {}).items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = str(value)
+    argv = shell_argv(cmd, env) if isinstance(cmd, str) else [str(a) for a in cmd]
     timeout = req.get("timeout")
     stream = bool(req.get("stream"))
     capture = Capture(limits.get("output_bytes") or 100000)
