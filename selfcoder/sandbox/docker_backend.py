@@ -279,11 +279,7 @@ class DockerSandbox(ExecutorSandbox):
             found.append(f"container state unknown: {e}")
         return found
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+    def _teardown(self) -> None:
         try:
             self._stop_container()
         finally:

@@ -80,6 +80,17 @@ class ExecutorSandbox(Sandbox):
     def _client_or_restart(self) -> ExecutorClient:
         raise NotImplementedError
 
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._teardown()
+
+    def _teardown(self) -> None:
+        """Kill everything of the sandbox and remove its directory (called once, by close)."""
+        raise NotImplementedError
+
     def _write_identity(self) -> Path:
         """/etc/passwd and /etc/group naming the sandbox user, and the executor script; returns etc/."""
         uid = self.uid if self.uid is not None else os.getuid()

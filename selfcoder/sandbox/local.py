@@ -199,11 +199,7 @@ class LocalSandbox(ExecutorSandbox):
             found += [f"process {pid} (uid {self.uid})" for pid in workdirs.pids_of_uid(self.uid)]
         return found
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+    def _teardown(self) -> None:
         self._kill_processes()
         self._close_pipes()
         workdirs.remove_tree(self.dir)
