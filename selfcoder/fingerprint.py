@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from pathlib import Path
+
+from selfcoder.errors import SandboxError
+from selfcoder.sandbox.snapshot import is_git_repo, worktree_files
 
 SKIP_DIRS = {".git", ".selfcoder", ".venv", "node_modules", "__pycache__"}
 
 
 def _files(root: Path) -> list[str]:
-    if (root / ".git").exists():
-        out = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
-            capture_output=True, check=False,
-        )
-        if out.returncode == 0:
-            return sorted({p for p in out.stdout.decode(errors="surrogateescape").split("\0") if p})
+    if is_git_repo(root):
+        try:
+            return sorted(worktree_files(root))
+        except SandboxError:
+            pass  # a broken repository: fall back to a walk
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]

@@ -115,19 +115,20 @@ def _copy_entry(src: Path, dest_path: Path) -> None:
 def _copy_dir(src: Path, dest: Path) -> None:
     with os.scandir(src) as it:
         for entry in it:
-            if entry.name == ".git":
+            if entry.name in (".git", ".selfcoder"):  # VCS data; selfcoder's own runs
                 continue
             _copy_entry(Path(entry.path), dest / entry.name)
 
 
-def _copy_worktree(repo: Path, dest: Path) -> None:
+def worktree_files(repo: Path) -> list[str]:
+    """What a snapshot of a git working tree holds: tracked plus untracked-not-ignored paths
+    (some may be deleted on disk). `--apply`'s fingerprint checks the same set."""
     out = git(["ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=repo).stdout
-    seen: set[str] = set()
-    for raw in out.split(b"\0"):
-        rel = os.fsdecode(raw).rstrip("/")
-        if not rel or rel in seen:
-            continue
-        seen.add(rel)
+    return list(dict.fromkeys(rel for rel in (os.fsdecode(raw).rstrip("/") for raw in out.split(b"\0")) if rel))
+
+
+def _copy_worktree(repo: Path, dest: Path) -> None:
+    for rel in worktree_files(repo):
         src = repo / rel
         if not os.path.lexists(src):
             continue  # deleted in the working tree

@@ -49,6 +49,19 @@ def test_directory_copy_keeps_links_and_modes_skips_git_and_fifos(tmp_path):
     assert os.access(dest / "sub" / "a.sh", os.X_OK) and not (dest / "sub" / ".git").exists()
 
 
+def test_directory_copy_leaves_out_selfcoders_own_runs(tmp_path):
+    """Earlier attempts' trajectories must not reach the next agent (a non-git repo has no
+    .gitignore to hide them)."""
+    src = tmp_path / "src"
+    (src / ".selfcoder" / "runs" / "r1").mkdir(parents=True)
+    (src / ".selfcoder" / "runs" / "r1" / "trajectory.jsonl").write_text("{}\n")
+    (src / "m.py").write_text("x = 1\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    materialise(src, dest)
+    assert sorted(os.listdir(dest)) == ["m.py"]
+
+
 def test_git_worktree_snapshot_matches_what_git_would_commit(repo, tmp_path):
     dest = tmp_path / "dest"
     dest.mkdir()
