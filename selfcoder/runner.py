@@ -212,7 +212,7 @@ class Runner:
     def _decide(self, task: Task, source: Path, result: RunResult) -> str:
         """Validate a non-empty patch in a fresh sandbox; the verdict decides the run status."""
         if not result.patch.strip():
-            return EMPTY_PATCH if result.agent_status != "budget_exceeded" else "budget_exceeded"
+            return EMPTY_PATCH  # run() turns it into budget_exceeded when the gateway says so
         if not self.validate:
             return NOT_VALIDATED
         from selfcoder.validate import ValidationTask, validate
