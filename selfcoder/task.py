@@ -48,14 +48,18 @@ class Task(BaseModel):
 
 
 def load_tasks(path: Path) -> list[Task]:
-    """Read a JSONL task set; a bad line is one error naming the file and line."""
+    """Read a JSONL task set; a bad line is one error naming the file and line. A relative
+    `repo_path` is relative to the task set's directory."""
     tasks = []
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         if not line.strip():
             continue
         try:
-            tasks.append(Task.model_validate_json(line))
+            task = Task.model_validate_json(line)
         except ValidationError as e:
             first = e.errors()[0]
             raise SelfcoderError(f"{path}:{n}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        if task.repo_path is not None and not task.repo_path.is_absolute():
+            task.repo_path = Path(path).parent / task.repo_path  # relative to the task set
+        tasks.append(task)
     return tasks
