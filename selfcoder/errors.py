@@ -40,3 +40,7 @@ class SandboxError(SelfcoderError):
     """A sandbox could not be created or used (engine missing, bad snapshot, ...)."""
 
     exit_code = 5
+
+
+class PatchTooLarge(SandboxError):
+    """The agent's change is over the patch size or file-count cap. The run status is `patch_too_large`."""
