@@ -2,7 +2,9 @@
 
 Steps, all inside one throwaway sandbox of the task's snapshot:
 1. checkpoint the snapshot (git), apply the patch with the fallback chain; if nothing
-   applies, the verdict is `patch_failed` with what the tools said;
+   applies, the verdict is `patch_failed` with what the tools said; then put back every file
+   that decides the verdict (tests, conftest.py, test configuration, the test command's
+   script: `protected.py`) as the snapshot has it, so a patch cannot fake a pass;
 2. with a test patch: put the files it touches back as they were, apply it (SWE-bench);
 3. run the test command with the patch ("after"), parse every test's status;
 4. when the task does not name both FAIL_TO_PASS and PASS_TO_PASS (or the after run
@@ -20,10 +22,12 @@ import time
 import uuid
 from typing import Callable
 
+from selfcoder.cancel import CancelToken
 from selfcoder.errors import SelfcoderError
 from selfcoder.sandbox.base import WORKDIR, Limits, Sandbox, SandboxSpec
 from selfcoder.validate import apply as ws
 from selfcoder.validate.parsers import LogParser, parser_for
+from selfcoder.validate.protected import verdict_files
 from selfcoder.validate.report import decide, describe
 from selfcoder.validate.verdict import Phase, TestRun, ValidationTask, Verdict
 
@@ -77,6 +81,8 @@ class _Validation:
         if not applied.ok:
             self._timed("apply_s", started)
             return self.finish("patch_failed", "the patch does not apply: " + _last_line(applied.attempts[0][2]))
+        v.restored_files = verdict_files(ws.patched_files(self.patch), task.command)
+        ws.restore_files(sb, base, v.restored_files)
         test_patch_path = None
         if task.test_patch and task.test_patch.strip():
             test_patch_path = ws.write_patch(sb, "test.diff", task.test_patch)
@@ -111,6 +117,9 @@ class _Validation:
         if after.timed_out:
             return self.finish("unresolved", f"the test run timed out after {self.limits.timeout_s:g} s; {summary}")
         status = "unresolved" if f2p.failure or p2p.failure else "resolved"
+        if v.restored_files:
+            shown = ", ".join(v.restored_files[:5]) + (" ..." if len(v.restored_files) > 5 else "")
+            summary += f"; tested without the patch's changes to {shown} (tests and their configuration come from the snapshot)"
         return self.finish(status, summary)
 
     def _apply_test_patch(self, sb: Sandbox, path: str, base: str) -> str | None:
@@ -159,11 +168,13 @@ def validate(
     limits: Limits | None = None,
     open_sandbox: OpenSandbox | None = None,
     run_id: str | None = None,
+    cancel: CancelToken | None = None,
 ) -> Verdict:
     """Validate `patch` for `task` in a fresh sandbox of `backend` ("local" or "docker").
 
     `open_sandbox(spec, backend)` makes the sandbox (default: `selfcoder.sandbox.open_sandbox`);
-    `run_id` labels it for `selfcoder sandbox gc`."""
+    `run_id` labels it for `selfcoder sandbox gc`; `cancel` closes the sandbox when cancelled (the
+    verdict is then an `error`: the caller, who cancelled, reports the run as cancelled)."""
     started = time.monotonic()
     limits = limits or Limits()
     if not patch.strip():
@@ -179,8 +190,14 @@ def validate(
     try:
         opened = time.monotonic()
         with opener(spec, backend) as sb:
-            validation.verdict.durations_s["sandbox_s"] = round(time.monotonic() - opened, 3)
-            verdict = validation.run(sb)
+            unregister = cancel.on_cancel(sb.close) if cancel else (lambda: None)
+            try:
+                validation.verdict.durations_s["sandbox_s"] = round(time.monotonic() - opened, 3)
+                if cancel:
+                    cancel.check()
+                verdict = validation.run(sb)
+            finally:
+                unregister()
     except SelfcoderError as e:
         verdict = validation.finish("error", str(e))
     except ws.WorkspaceError as e:

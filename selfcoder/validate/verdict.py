@@ -74,6 +74,7 @@ class Verdict(BaseModel):
     apply_method: str | None = None  # "git apply" | "git apply --3way" | "patch --fuzz"
     apply_log: str = ""  # what the patch tools said (every attempt when none worked)
     test_patch_method: str | None = None
+    restored_files: list[str] = Field(default_factory=list)  # the patch's changes to these were not tested
     mode: Literal["named", "before_after"] = "named"
     tests: dict[Phase, dict[str, TestStatus]] = Field(default_factory=dict)
     fail_to_pass: TestsReport = Field(default_factory=TestsReport)

@@ -1,0 +1,63 @@
+"""Which files decide a verdict, and so are never taken from the patch.
+
+A patch is untrusted: an agent that adds a `conftest.py` marking every test passed, edits the
+failing test, or rewrites the test command's script would otherwise "resolve" anything (and
+evolve's children would learn to do exactly that). Before the tests run, validation puts
+every such file back as it was in the snapshot (a new one is removed) and names them in the
+verdict. What counts:
+
+- test files: `test_*.py`, `*_test.py`, `tests.py`, and any file under a `test/`, `tests/` or
+  `testing/` directory;
+- what configures or hooks into the test run: `conftest.py`, `pytest.ini`, `tox.ini`,
+  `setup.cfg`, `pyproject.toml`, `setup.py`, `noxfile.py`, `.coveragerc`, `sitecustomize.py`,
+  `usercustomize.py`, any `*.pth`;
+- the test command's own files: every word of `test_cmd` that names a file in the repository
+  (`./run_tests.sh`, `bin/test`, `tests/runtests.py`).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import PurePosixPath
+
+TEST_DIRS = {"test", "tests", "testing"}
+CONFIG_NAMES = {"conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", "setup.py", "noxfile.py",
+                ".coveragerc", "sitecustomize.py", "usercustomize.py"}
+
+
+def is_test_file(path: str) -> bool:
+    p = PurePosixPath(path)
+    name = p.name
+    if any(part in TEST_DIRS for part in p.parts[:-1]):
+        return True
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py") or name == "tests.py")
+
+
+def command_files(test_cmd: str) -> set[str]:
+    """Repository-relative paths that the test command names (its scripts)."""
+    try:
+        words = shlex.split(test_cmd)
+    except ValueError:
+        words = test_cmd.split()
+    found = set()
+    for word in words:
+        if word.startswith("-") or "=" in word or word.startswith("/"):
+            continue
+        path = PurePosixPath(word)
+        if ".." in path.parts:
+            continue
+        rel = str(path).removeprefix("./")
+        if "/" in rel or "." in rel:
+            found.add(rel)
+    return found
+
+
+def verdict_files(paths: list[str], test_cmd: str) -> list[str]:
+    """Those of `paths` (what a patch touches) that must come from the snapshot, not the patch."""
+    script = command_files(test_cmd)
+    keep = []
+    for path in paths:
+        name = PurePosixPath(path).name
+        if is_test_file(path) or name in CONFIG_NAMES or name.endswith(".pth") or path.removeprefix("./") in script:
+            keep.append(path)
+    return keep
