@@ -1,9 +1,17 @@
-"""Settings: defaults < user config < `[tool.selfcoder]` in pyproject < `selfcoder.toml` < env.
+"""Settings: defaults < user config < `[tool.selfcoder]` in pyproject < `selfcoder.toml` < env
+(< command-line options, applied by the commands through `LoadedSettings.override`).
 
 Every layer is a nested mapping with the same shape as `Settings`. We merge them
 key by key, remember which layer each value came from (for `selfcoder config show`),
-then validate the result once with pydantic. A bad value becomes one `ConfigError`
-line naming the key, the file it came from and what is allowed.
+then validate the result once with pydantic.
+
+Layers are trusted (defaults, the user config, the environment, the command line) or not
+(the two repository layers). A repository layer is screened first (see config_trust.py): it may
+only lower limits and set harmless per-project values; anything else — a model, an endpoint, the
+runs dir, the agent, a raised limit, but also an unknown key, a bad value or a file that is not
+TOML — is ignored and recorded in `LoadedSettings.refused`, never raised, so a hostile repository
+stays solvable with the user's own settings. A bad value in a trusted layer becomes one
+`ConfigError` line naming the key, the file it came from and what is allowed.
 
 Environment variables use `SELFCODER_<SECTION>__<KEY>`, e.g.
 `SELFCODER_BUDGET__MAX_CALLS=20` or `SELFCODER_MODEL__NAME=gpt-4o-mini`.
@@ -14,14 +22,16 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from selfcoder.config_trust import Refusal, raises_limit, refusal_reason, short
 from selfcoder.errors import ConfigError
 
 ENV_PREFIX = "SELFCODER_"
 DEFAULT_SOURCE = "default"
+MAX_REPO_CONFIG_BYTES = 1 << 20  # a repository's config file larger than this is not read
 
 
 class _Section(BaseModel):
@@ -93,10 +103,27 @@ class Settings(_Section):
 
 
 class LoadedSettings(BaseModel):
-    """The validated settings plus where each `section.key` value came from."""
+    """The validated settings, where each `section.key` value came from, and what a repository's
+    config asked for but did not get (print `warnings`, one line each)."""
 
     settings: Settings
     origins: dict[str, str]
+    refused: list[Refusal] = Field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(r) for r in self.refused]
+
+    def override(self, key: str, value: Any, source: str) -> None:
+        """A command-line option (trusted, highest precedence): set `key` and record `source`."""
+        override(self.settings, key, value, source)
+        self.origins[key] = source
+
+
+class _Layer(NamedTuple):
+    source: str
+    data: dict[str, Any]
+    trusted: bool
 
 
 def user_config_path(env: dict[str, str] | None = None) -> Path:
@@ -117,35 +144,58 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
 
 
-def _layers(repo: Path | None, env: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+def _read_repo_toml(path: Path, refused: list[Refusal]) -> dict[str, Any] | None:
+    """A repository's TOML file, or None (with a refusal) when it cannot be used: a link (it may
+    point anywhere on the host), too large, unreadable or not TOML."""
+    if path.is_symlink():
+        refused.append(Refusal(source=str(path), reason="a symbolic link: repository config is not followed through links"))
+        return None
+    if not path.is_file():
+        return None
+    if path.stat().st_size > MAX_REPO_CONFIG_BYTES:
+        refused.append(Refusal(source=str(path), reason=f"larger than {MAX_REPO_CONFIG_BYTES >> 20} MiB"))
+        return None
+    try:
+        return _read_toml(path)
+    except ConfigError as e:
+        refused.append(Refusal(source=str(path), reason=str(e).removeprefix(f"{path}: ")))
+        return None
+
+
+def _layers(repo: Path | None, env: dict[str, str], refused: list[Refusal]) -> list[_Layer]:
     """The config layers in increasing precedence, each with a label for its source."""
-    layers: list[tuple[str, dict[str, Any]]] = []
+    layers: list[_Layer] = []
     user = user_config_path(env)
     if user.is_file():
-        layers.append((str(user), _read_toml(user)))
+        layers.append(_Layer(str(user), _read_toml(user), True))
     if repo is not None:
         pyproject = repo / "pyproject.toml"
-        if pyproject.is_file():
-            data = _read_toml(pyproject).get("tool", {}).get("selfcoder")
-            if data is not None:
-                layers.append((f"{pyproject} [tool.selfcoder]", data))
+        data = (_read_repo_toml(pyproject, refused) or {}).get("tool", {})
+        data = data.get("selfcoder") if isinstance(data, dict) else None
+        if data is not None:
+            source = f"{pyproject} [tool.selfcoder]"
+            if isinstance(data, dict):
+                layers.append(_Layer(source, data, False))
+            else:
+                refused.append(Refusal(source=source, reason="must be a table of settings"))
         own = repo / "selfcoder.toml"
-        if own.is_file():
-            layers.append((str(own), _read_toml(own)))
+        data = _read_repo_toml(own, refused)
+        if data is not None:
+            layers.append(_Layer(str(own), data, False))
     env_layer: dict[str, Any] = {}
     for key, value in env.items():
         if key.startswith(ENV_PREFIX) and "__" in key:
             section, _, name = key[len(ENV_PREFIX):].lower().partition("__")
             env_layer.setdefault(section, {})[name] = value
     if env_layer:
-        layers.append(("environment", env_layer))
+        layers.append(_Layer("environment", env_layer, True))
     return layers
 
 
-def _merge(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+def _merge(layers: list[_Layer]) -> tuple[dict[str, Any], dict[str, str]]:
     merged: dict[str, dict[str, Any]] = {}
     origins: dict[str, str] = {}
-    for source, data in layers:
+    for source, data, _ in layers:
         for section, values in data.items():
             if section not in Settings.model_fields:
                 allowed = ", ".join(Settings.model_fields)
@@ -156,6 +206,44 @@ def _merge(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], di
                 merged.setdefault(section, {})[key] = value
                 origins[f"{section}.{key}"] = source
     return merged, origins
+
+
+def _screen(layer: _Layer, trusted: Settings, refused: list[Refusal]) -> _Layer:
+    """The part of an untrusted layer that may apply; every other key becomes a `Refusal`.
+    Values are validated one by one here (a bad one is refused, not raised) and lower-only
+    limits are compared with `trusted`, the settings from the trusted layers alone."""
+    kept: dict[str, dict[str, Any]] = {}
+
+    def refuse(key: str, reason: str) -> None:
+        refused.append(Refusal(source=layer.source, key=key, reason=reason))
+
+    for section, values in layer.data.items():
+        if section not in Settings.model_fields:
+            refuse(section, f"unknown section (allowed: {', '.join(Settings.model_fields)})")
+            continue
+        if not isinstance(values, dict):
+            refuse(section, "must be a table of settings")
+            continue
+        current = getattr(trusted, section)
+        for key, value in values.items():
+            flat = f"{section}.{key}"
+            if key not in type(current).model_fields:
+                refuse(flat, f"unknown setting (allowed in [{section}]: {', '.join(type(current).model_fields)})")
+                continue
+            reason = refusal_reason(flat)
+            if reason is None:
+                probe = current.model_copy()
+                try:
+                    setattr(probe, key, value)
+                except ValidationError as e:
+                    reason = f"{short(value)}: {e.errors()[0]['msg'].lower()}"
+                else:
+                    reason = raises_limit(flat, getattr(probe, key), getattr(current, key))
+            if reason is not None:
+                refuse(flat, reason)
+                continue
+            kept.setdefault(section, {})[key] = value
+    return _Layer(layer.source, kept, False)
 
 
 def _explain(error: ValidationError, origins: dict[str, str]) -> ConfigError:
@@ -170,15 +258,26 @@ def _explain(error: ValidationError, origins: dict[str, str]) -> ConfigError:
     return ConfigError(f"{source}: {key} = {first.get('input')!r}: {first['msg'].lower()}")
 
 
-def load_settings(repo: Path | str | None = None, env: dict[str, str] | None = None) -> LoadedSettings:
-    """Load and validate the effective settings for `repo` (None: no repository layer)."""
-    env = dict(os.environ) if env is None else env
-    merged, origins = _merge(_layers(Path(repo) if repo else None, env))
+def _validate(layers: list[_Layer]) -> tuple[Settings, dict[str, str]]:
+    merged, origins = _merge(layers)
     try:
-        settings = Settings.model_validate(merged)
+        return Settings.model_validate(merged), origins
     except ValidationError as e:
         raise _explain(e, origins) from None
-    return LoadedSettings(settings=settings, origins=origins)
+
+
+def load_settings(repo: Path | str | None = None, env: dict[str, str] | None = None) -> LoadedSettings:
+    """Load and validate the effective settings for `repo` (None: no repository layer).
+
+    Raises `ConfigError` only for the trusted layers; what a repository layer may not set is
+    ignored and listed in `refused`."""
+    env = dict(os.environ) if env is None else env
+    refused: list[Refusal] = []
+    layers = _layers(Path(repo) if repo else None, env, refused)
+    trusted, _ = _validate([layer for layer in layers if layer.trusted])
+    screened = [layer if layer.trusted else _screen(layer, trusted, refused) for layer in layers]
+    settings, origins = _validate(screened)
+    return LoadedSettings(settings=settings, origins=origins, refused=refused)
 
 
 def flatten(settings: Settings) -> dict[str, Any]:

@@ -30,7 +30,8 @@ def test_defaults_when_nothing_is_configured(tmp_path, user_config):
 
 
 def test_precedence_user_pyproject_repo_file_env(tmp_path, user_config):
-    write(user_config, "[budget]\nmax_calls = 1\nmax_tokens = 11\nmax_cost_usd = 0.5\n[agent]\nmax_steps = 7\n")
+    """Precedence for what each layer may set; the repository's layers here only lower limits."""
+    write(user_config, "[budget]\nmax_calls = 10\nmax_tokens = 1000\nmax_cost_usd = 0.5\n[agent]\nmax_steps = 7\n")
     write(tmp_path / "pyproject.toml", "[project]\nname='x'\n[tool.selfcoder.budget]\nmax_calls = 2\nmax_tokens = 22\n")
     write(tmp_path / "selfcoder.toml", "[budget]\nmax_calls = 3\n")
     env = {"SELFCODER_CONFIG": str(user_config), "SELFCODER_BUDGET__MAX_CALLS": "4", "UNRELATED": "1"}
@@ -40,6 +41,7 @@ def test_precedence_user_pyproject_repo_file_env(tmp_path, user_config):
     assert s.budget.max_tokens == 22 and o["budget.max_tokens"].endswith("pyproject.toml [tool.selfcoder]")
     assert s.budget.max_cost_usd == 0.5 and o["budget.max_cost_usd"] == str(user_config)
     assert s.agent.max_steps == 7
+    assert loaded.refused == []
     del env["SELFCODER_BUDGET__MAX_CALLS"]
     loaded = load_settings(tmp_path, env=env)
     assert loaded.settings.budget.max_calls == 3
@@ -49,16 +51,18 @@ def test_precedence_user_pyproject_repo_file_env(tmp_path, user_config):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("[budget]\nmax_calls = 'many'\n", ["selfcoder.toml", "budget.max_calls", "integer"]),
+        ("[budget]\nmax_calls = 'many'\n", ["user.toml", "budget.max_calls", "integer"]),
         ("[budget]\nmax_calls = 0\n", ["budget.max_calls", "greater than 0"]),
         ("[sandbox]\nbackend = 'vm'\n", ["sandbox.backend", "'local'", "'docker'"]),
         ("[sandbox]\nbackendd = 'local'\n", ["unknown setting 'sandbox.backendd'", "backend"]),
         ("[sandboxes]\nx = 1\n", ["unknown section 'sandboxes'", "sandbox"]),
-        ("[budget\n", ["selfcoder.toml", "not valid TOML"]),
+        ("[budget\n", ["user.toml", "not valid TOML"]),
     ],
 )
 def test_bad_values_give_one_line_naming_key_file_and_allowed(tmp_path, user_config, text, expected):
-    write(tmp_path / "selfcoder.toml", text)
+    """In the user's own (trusted) config a mistake is an error; in a repository's it is a warning
+    (tests/test_config_trust.py)."""
+    write(user_config, text)
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
     message = str(err.value)
@@ -92,7 +96,7 @@ def test_config_show_lists_values_and_sources(tmp_path, user_config):
 
 
 def test_config_error_on_cli_is_one_line_without_traceback(tmp_path, user_config):
-    write(tmp_path / "selfcoder.toml", "[budget]\nmax_calls = -1\n")
+    write(user_config, "[budget]\nmax_calls = -1\n")
     proc = run_cli("config", "show", "--repo", str(tmp_path), cwd=tmp_path, env_extra={"SELFCODER_CONFIG": str(user_config)})
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

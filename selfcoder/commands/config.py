@@ -19,11 +19,13 @@ def show(
 
     Sources, lowest precedence first: defaults; the user config (~/.config/selfcoder/config.toml or
     $SELFCODER_CONFIG); [tool.selfcoder] in the repository's pyproject.toml; the repository's
-    selfcoder.toml; environment variables SELFCODER_<SECTION>__<KEY>.
+    selfcoder.toml; environment variables SELFCODER_<SECTION>__<KEY>. The repository's two may only
+    lower limits and set model.temperature: what else they ask for is ignored, one warning each.
     """
     from selfcoder.config import DEFAULT_SOURCE, flatten, load_settings
 
-    loaded = load_settings(repo)
+    loaded = load_settings(repo.expanduser().resolve())
+    print_refusals(loaded)
     rows = [(k, v, loaded.origins.get(k, DEFAULT_SOURCE)) for k, v in flatten(loaded.settings).items()]
     if as_json:
         typer.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, default=str, indent=2))
@@ -31,7 +33,17 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
+    from selfcoder.commands.safe_text import text
+
     table = Table("setting", "value", "source")
     for key, value, source in rows:
-        table.add_row(key, str(value), source)
+        table.add_row(text(key), text(value), text(source))
     Console().print(table)
+
+
+def print_refusals(loaded) -> None:
+    """One warning line on stderr per value a repository's config asked for and did not get."""
+    from selfcoder.commands.safe_text import visible
+
+    for line in loaded.warnings:
+        typer.secho(f"warning: {visible(line)}", err=True, fg="yellow")
