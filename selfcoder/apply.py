@@ -1,18 +1,20 @@
 """Apply a run's validated patch to the user's working tree — the only place selfcoder
 writes the user's files, and only when asked (`--apply`, the editor's Apply action).
 
-Refuses, naming the files, when the tree changed since the run's snapshot, and refuses a
+Git runs hardened (selfcoder/gitsafe.py) with a stand-in repository: nothing of the user's
+repository config runs. Refuses, naming the files, when the tree changed since the run's snapshot, and refuses a
 patch that was not validated unless the caller says otherwise.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
+import tempfile
 from pathlib import Path
 
 from selfcoder.errors import SelfcoderError
 from selfcoder.fingerprint import changed_since
+from selfcoder.gitsafe import git, stand_in_repo_env
 
 
 def apply_run(run_dir: Path, repo: Path, *, require_validated: bool = True) -> list[str]:
@@ -29,11 +31,16 @@ def apply_run(run_dir: Path, repo: Path, *, require_validated: bool = True) -> l
     if changed:
         shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
         raise SelfcoderError(f"not applying: the working tree changed since the snapshot ({shown})")
-    cmd = ["git", "apply", "--whitespace=nowarn", "-"]
-    check = subprocess.run([*cmd[:-1], "--check", "-"], cwd=repo, input=patch, text=True, capture_output=True)
-    if check.returncode != 0:
-        raise SelfcoderError(f"not applying: the patch does not apply: {check.stderr.strip().splitlines()[0]}")
-    subprocess.run(cmd, cwd=repo, input=patch, text=True, capture_output=True, check=True)
+    data = patch.encode("utf-8", "surrogateescape")
+    with tempfile.TemporaryDirectory(prefix="selfcoder-apply-") as tmp:
+        # the patch holds raw bytes (the baseline diff ignores .gitattributes), so it goes on
+        # raw, and nothing of the repository's config (filters, fsmonitor, hooks) can run
+        env = stand_in_repo_env(Path(tmp) / "git", repo)
+        check = git(["apply", "--whitespace=nowarn", "--check", "-"], cwd=repo, env=env, input=data, check=False)
+        if check.returncode != 0:
+            lines = check.stderr.decode(errors="replace").strip().splitlines() or [f"exit code {check.returncode}"]
+            raise SelfcoderError(f"not applying: the patch does not apply: {lines[0]}")
+        git(["apply", "--whitespace=nowarn", "-"], cwd=repo, env=env, input=data)
     return touched_files(patch)
 
 

@@ -2,41 +2,35 @@
 
 `--apply` (CLI and editor) compares the tree against it and refuses to write when a file
 changed since the snapshot, naming the files: the user's edits are never overwritten.
+The files are those `repo_files.worktree_files` lists (in a git repository: what the snapshot
+holds); a symlink counts by its target's name, a fifo or device by nothing (never opened).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
-from selfcoder.errors import SandboxError
-from selfcoder.sandbox.snapshot import is_git_repo, worktree_files
-
-SKIP_DIRS = {".git", ".selfcoder", ".venv", "node_modules", "__pycache__"}
-
-
-def _files(root: Path) -> list[str]:
-    if is_git_repo(root):
-        try:
-            return sorted(worktree_files(root))
-        except SandboxError:
-            pass  # a broken repository: fall back to a walk
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
-        rel = Path(dirpath).relative_to(root)
-        found.extend(str(rel / name) if str(rel) != "." else name for name in filenames)
-    return sorted(found)
+from selfcoder.repo_files import worktree_files
 
 
 def _digest(path: Path) -> str | None:
     try:
         if path.is_symlink():
             return "link:" + os.readlink(path)
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except (FileNotFoundError, IsADirectoryError):
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # missing, a link swapped in meanwhile (ELOOP), unreadable: counts as absent
         return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a directory (nested repository), fifo, device
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        h = hashlib.sha256()
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+        return h.hexdigest()
 
 
 def fingerprint_tree(root: Path) -> dict[str, str | None]:
@@ -44,7 +38,7 @@ def fingerprint_tree(root: Path) -> dict[str, str | None]:
     root = Path(root)
     if not root.is_dir():
         return {}
-    return {rel: _digest(root / rel) for rel in _files(root)}
+    return {rel: _digest(root / rel) for rel in sorted(worktree_files(root))}
 
 
 def changed_since(root: Path, before: dict[str, str | None]) -> list[str]:

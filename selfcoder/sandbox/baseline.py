@@ -6,9 +6,10 @@ workspace its own fresh `.git` with the same single commit, so the agent can use
 `Baseline.diff()` stages the workspace into a private index and diffs it against the recorded
 commit: the agent may rewrite or delete the workspace's `.git`, the patch stays trustworthy.
 
-Host git runs with a minimal configuration (no system/global config, no hooks, no fsmonitor) and
+Host git runs hardened (selfcoder/gitsafe.py: no config that runs programs, no transport) with
 the workspace's `.gitattributes` neutralised (no eol conversion or filters), so the patch holds
-the bytes as they are and `git apply` accepts it on the original tree. When we are root, git
+the bytes as they are and `git apply` accepts it on the original tree. A nested repository the
+agent makes (`sub/.git`, which may name any repository on the host) is never read. When we are root, git
 runs as the sandbox's uid: a symlink the agent swaps in while we read cannot expose root-only files.
 """
 
@@ -18,71 +19,27 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Sequence
 
 from selfcoder.errors import SandboxError
+from selfcoder.gitsafe import NEUTRAL_ATTRIBUTES, git
 
-IDENTITY = {"name": "selfcoder", "email": "selfcoder@localhost"}
-SAFE_CONFIG = {
-    "core.hooksPath": os.devnull,
-    "core.fsmonitor": "false",
-    "core.autocrlf": "false",
-    "core.symlinks": "true",
-    "core.filemode": "true",
-    "core.quotePath": "false",
-    "core.untrackedCache": "false",
-    "commit.gpgSign": "false",
-    "safe.directory": "*",
-    "diff.noprefix": "false",
-    "diff.mnemonicPrefix": "false",
-}
-# Highest-precedence attributes: ignore the workspace's eol/filter/diff settings entirely.
-NEUTRAL_ATTRIBUTES = "* !text !eol !filter !ident !working-tree-encoding !diff !merge !crlf\n"
 # Tool droppings that must not end up in a patch (only affects untracked files).
 JUNK = ["__pycache__/", "*.py[cod]", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/",
         ".coverage", ".coverage.*", "*.egg-info/", ".tox/", ".nox/"]
 BASELINE_REF_FILE = "selfcoder-baseline"
 
 
-def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: os.environ[k] for k in ("PATH", "LANG", "TZ") if k in os.environ}
-    env.update(
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        HOME="/nonexistent",
-        XDG_CONFIG_HOME="/nonexistent",
-        GIT_TERMINAL_PROMPT="0",
-        GIT_AUTHOR_NAME=IDENTITY["name"],
-        GIT_AUTHOR_EMAIL=IDENTITY["email"],
-        GIT_COMMITTER_NAME=IDENTITY["name"],
-        GIT_COMMITTER_EMAIL=IDENTITY["email"],
-        GIT_AUTHOR_DATE="2000-01-01T00:00:00Z",
-        GIT_COMMITTER_DATE="2000-01-01T00:00:00Z",
-    )
-    env.update(extra or {})
-    return env
-
-
-def git(args: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        input: bytes | None = None, uid: int | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """Run host git with the safe configuration; a failure becomes one SandboxError line."""
-    argv = ["git"]
-    for key, value in SAFE_CONFIG.items():
-        argv += ["-c", f"{key}={value}"]
-    argv += list(args)
-    as_user = {}
-    if uid is not None and os.geteuid() == 0:
-        as_user = {"user": uid, "group": uid, "extra_groups": []}
-    try:
-        proc = subprocess.run(argv, cwd=cwd, env=git_env(env), input=input, capture_output=True,
-                              stdin=None if input is not None else subprocess.DEVNULL, **as_user)
-    except FileNotFoundError:
-        raise SandboxError("git is not installed", hint="apt-get install -y git") from None
-    if check and proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip().splitlines()
-        detail = next((line for line in err if line.startswith(("fatal", "error"))), err[0] if err else "")
-        raise SandboxError(f"git {args[0] if args else ''} failed: {detail or f'exit code {proc.returncode}'}")
-    return proc
+def nested_repositories(root: Path) -> list[str]:
+    """Directories below `root` (not `root` itself) holding a `.git` file or directory."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if rel != "." and ".git" in dirnames + filenames:
+            found.append(rel.replace(os.sep, "/"))
+            dirnames[:] = []
+            continue
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+    return found
 
 
 def chown_tree(root: Path, uid: int) -> None:
@@ -102,7 +59,8 @@ class Baseline:
         self.uid = uid
 
     def _git(self, *args: str, index: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.workspace)}
+        env = {"GIT_DIR": str(self.git_dir), "GIT_COMMON_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.workspace),
+               "GIT_CEILING_DIRECTORIES": str(self.workspace.parent)}
         if index is not None:
             env["GIT_INDEX_FILE"] = str(index)
         return git(args, cwd=self.workspace, env=env, uid=self.uid, check=check)
@@ -145,7 +103,10 @@ class Baseline:
         if not self.workspace.is_dir():
             raise SandboxError("the sandbox workspace is gone (diff() must be called before close())")
         index = self.git_dir / "diff-index"  # private, persistent: its stat cache keeps `add` fast
-        self._git("add", "-A", ".", index=index)
+        # a nested repository (`sub/.git`, which may point anywhere on the host) is never read:
+        # git would record its HEAD as a gitlink; its directory is left out of the patch instead
+        nested = [f":(exclude,top,literal){rel}" for rel in nested_repositories(self.workspace)]
+        self._git("add", "-A", "--", ".", *nested, index=index)
         out = self._git("diff", "--cached", "--binary", "--no-renames", "--no-ext-diff", "--no-textconv",
                         "--no-color", "--src-prefix=a/", "--dst-prefix=b/", self.commit, index=index)
         return out.stdout.decode("utf-8", errors="surrogateescape")

@@ -8,7 +8,9 @@ Sources:
     no attributes, nothing from the repository's config runs);
   - a tarball (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz): unpacked (members escaping the root are
     refused); a single top-level directory is unwrapped; the result is then one of the above.
-The user's tree is only read. Symlinks are copied as symlinks, never followed; special files
+The user's tree is only read, and only through hardened git (selfcoder/gitsafe.py): nothing
+of the repository's config runs, nothing is fetched, and a `.git` that leads to another
+repository is refused. Symlinks are copied as symlinks, never followed; special files
 (fifos, sockets, devices) are skipped. `prepare_workspace` adds the baseline (see baseline.py).
 """
 
@@ -17,13 +19,14 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 import tarfile
 import threading
 from pathlib import Path
 
 from selfcoder.errors import SandboxError
-from selfcoder.sandbox.baseline import Baseline, git, git_env, SAFE_CONFIG
+from selfcoder.gitsafe import git, git_popen, is_git_repo
+from selfcoder.repo_files import NEVER_COPIED, git_listing
+from selfcoder.sandbox.baseline import Baseline
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
@@ -35,10 +38,6 @@ def prepare_workspace(source: Path, commit: str | None, root: Path, uid: int | N
     workspace.mkdir(parents=True)
     materialise(Path(source), workspace, commit)
     return workspace, Baseline.record(workspace, Path(root) / "baseline.git", uid)
-
-
-def is_git_repo(path: Path) -> bool:
-    return (path / ".git").exists()
 
 
 def describe(source: Path, commit: str | None = None) -> str:
@@ -115,20 +114,13 @@ def _copy_entry(src: Path, dest_path: Path) -> None:
 def _copy_dir(src: Path, dest: Path) -> None:
     with os.scandir(src) as it:
         for entry in it:
-            if entry.name in (".git", ".selfcoder"):  # VCS data; selfcoder's own runs
+            if entry.name in NEVER_COPIED:
                 continue
             _copy_entry(Path(entry.path), dest / entry.name)
 
 
-def worktree_files(repo: Path) -> list[str]:
-    """What a snapshot of a git working tree holds: tracked plus untracked-not-ignored paths
-    (some may be deleted on disk). `--apply`'s fingerprint checks the same set."""
-    out = git(["ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=repo).stdout
-    return list(dict.fromkeys(rel for rel in (os.fsdecode(raw).rstrip("/") for raw in out.split(b"\0")) if rel))
-
-
 def _copy_worktree(repo: Path, dest: Path) -> None:
-    for rel in worktree_files(repo):
+    for rel in git_listing(repo):
         src = repo / rel
         if not os.path.lexists(src):
             continue  # deleted in the working tree
@@ -138,11 +130,12 @@ def _copy_worktree(repo: Path, dest: Path) -> None:
 
 
 def _export_commit(repo: Path, commit: str, dest: Path) -> None:
-    res = git(["rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"], cwd=repo, check=False)
+    res = git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{commit}^{{commit}}"], worktree=repo,
+              check=False)
     if res.returncode != 0:
         raise SandboxError(f"commit {commit} not found in {repo}")
     sha = res.stdout.decode().strip()
-    listing = git(["ls-tree", "-r", "-z", "--full-tree", sha], cwd=repo).stdout
+    listing = git(["ls-tree", "-r", "-z", "--full-tree", sha], worktree=repo).stdout
     entries = []
     for raw in listing.split(b"\0"):
         if not raw:
@@ -156,9 +149,7 @@ def _export_commit(repo: Path, commit: str, dest: Path) -> None:
             parent = _safe_parent(dest, rel)
             if parent is not None:
                 (parent / rel.rsplit("/", 1)[-1]).mkdir(exist_ok=True)
-    argv = ["git"] + [a for k, v in SAFE_CONFIG.items() for a in ("-c", f"{k}={v}")] + ["cat-file", "--batch"]
-    proc = subprocess.Popen(argv, cwd=repo, env=git_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    proc = git_popen(["cat-file", "--batch"], worktree=repo)  # raw bytes: no filter, no textconv
 
     def feed() -> None:
         try:
@@ -172,6 +163,8 @@ def _export_commit(repo: Path, commit: str, dest: Path) -> None:
     try:
         for mode, _, obj, rel in blobs:
             header = proc.stdout.readline().split()
+            if header[1:2] == [b"missing"]:
+                raise SandboxError(f"{rel} at {commit} is missing from {repo} (a partial clone? nothing is fetched)")
             if len(header) != 3 or header[1] != b"blob":
                 raise SandboxError(f"git cat-file: unexpected reply for {rel} in {repo}")
             data = proc.stdout.read(int(header[2]))

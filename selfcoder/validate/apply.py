@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selfcoder.errors import SandboxError
+from selfcoder.gitsafe import git, is_git_repo
 from selfcoder.sandbox.base import WORKDIR, Sandbox
-from selfcoder.sandbox.baseline import git_env
 
 SCRATCH = ".selfcoder-validate"  # in the workspace, excluded from git: patch files, reports
 GIT = (
@@ -144,16 +144,18 @@ _INDEX = re.compile(r"^index ([0-9a-f]{7,64})\.\.[0-9a-f]{7,64}", re.MULTILINE)
 
 def preimage_blobs(source: Path, patch: str) -> list[bytes]:
     """The blobs a patch's `index` lines name as pre-images, read from the git repository
-    `source` (host side; plain reads, nothing of the repository's config runs)."""
+    `source` (host side, selfcoder/gitsafe.py: raw reads, nothing of its config runs)."""
     source = Path(source)
-    if not (source.is_dir() and (source / ".git").exists()):
+    if not (source.is_dir() and is_git_repo(source)):
         return []
     blobs = []
     for abbrev in dict.fromkeys(_INDEX.findall(patch)):
         if set(abbrev) == {"0"}:  # a new file
             continue
-        res = subprocess.run(["git", "-c", "safe.directory=*", "cat-file", "blob", abbrev], cwd=source,
-                             env=git_env(), capture_output=True, timeout=60)
+        try:  # hardened host git: a promisor remote in the source's config fetches nothing
+            res = git(["cat-file", "blob", abbrev], worktree=source, check=False, timeout=60)
+        except SandboxError:  # a .git that leads to another repository: no pre-images from it
+            return []
         if res.returncode == 0:
             blobs.append(res.stdout)
     return blobs
