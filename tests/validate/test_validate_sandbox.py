@@ -107,13 +107,23 @@ def test_test_command_not_found():
     assert "exit 127" in v.message and "no_such_script.sh" in v.message
 
 
-def test_patch_that_breaks_the_test_command_is_unresolved_not_a_command_failure():
+def test_patch_that_deletes_the_test_script_is_tested_with_the_snapshot_script():
+    """The test command's script decides the verdict, so it comes from the snapshot: deleting it
+    neither breaks the run nor fakes one."""
     patch = ("diff --git a/run_tests.sh b/run_tests.sh\ndeleted file mode 100755\n"
              "--- a/run_tests.sh\n+++ /dev/null\n" + _deleted_hunk(WORDCOUNT / "run_tests.sh"))
     v = validate(ValidationTask(source=WORDCOUNT, test_cmd="./run_tests.sh"), patch, backend="local", limits=LIMITS)
-    assert v.status == "unresolved"
-    assert v.message.startswith("with the patch, the test command could not run (exit 127)")
-    assert v.run("before").tests  # the suite itself works
+    assert v.status == "unresolved", v.message
+    assert v.restored_files == ["run_tests.sh"]
+    assert v.run("after").tests and v.run("before").tests  # the suite ran both times
+
+
+def test_patch_that_breaks_the_program_under_test_is_unresolved():
+    patch = ("diff --git a/wordcount.sh b/wordcount.sh\ndeleted file mode 100755\n"
+             "--- a/wordcount.sh\n+++ /dev/null\n" + _deleted_hunk(WORDCOUNT / "wordcount.sh"))
+    v = validate(ValidationTask(source=WORDCOUNT, test_cmd="./run_tests.sh"), patch, backend="local", limits=LIMITS)
+    assert v.status == "unresolved", v.message
+    assert "counts words on one line" in v.pass_to_pass.failure
 
 
 def _deleted_hunk(path: Path) -> str:
