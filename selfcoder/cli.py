@@ -61,7 +61,9 @@ def main() -> None:
     try:
         app()
     except SelfcoderError as e:
-        typer.secho(f"error: {e}", err=True, fg="red")
+        from selfcoder.commands.safe_text import visible  # messages may quote repository or agent text
+
+        typer.secho(f"error: {visible(e)}", err=True, fg="red")
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         typer.secho("interrupted", err=True, fg="yellow")

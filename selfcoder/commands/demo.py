@@ -23,6 +23,7 @@ def demo_command(
     from rich.console import Console
 
     from selfcoder.commands.progress import ProgressPrinter, print_summary
+    from selfcoder.commands.safe_text import markup
     from selfcoder.config import load_settings, override
     from selfcoder.solve import make_task, solve
 
@@ -34,7 +35,7 @@ def demo_command(
     for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
         if value is not None:
             override(settings, key, value, option)
-    console.print(f"[bold]selfcoder demo[/]: {problem.strip()}\n[dim]repository copy: {target}[/]")
+    console.print(f"[bold]selfcoder demo[/]: {markup(problem.strip())}\n[dim]repository copy: {markup(target)}[/]")
     result = solve(make_task(target, problem, "python3 -m pytest -q", instance_id="demo"), settings,
                    on_event=ProgressPrinter(console)).best
     print_summary(console, result)

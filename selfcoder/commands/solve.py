@@ -33,8 +33,10 @@ def solve_command(
     from rich.console import Console
 
     from selfcoder.apply import apply_run
+    from selfcoder.commands.config import print_refusals
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.config import load_settings, override
+    from selfcoder.commands.safe_text import markup
+    from selfcoder.config import load_settings
     from selfcoder.solve import make_task, solve
 
     if (problem is None) == (problem_file is None):
@@ -45,11 +47,13 @@ def solve_command(
         except OSError as e:
             raise SelfcoderError(f"{problem_file}: cannot read: {e.strerror}") from None
     repo = repo.expanduser().resolve()
-    settings = load_settings(repo if repo.is_dir() else None).settings
+    loaded = load_settings(repo if repo.is_dir() else None)
     for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
                                ("agent.node", agent, "--agent")):
         if value is not None:
-            override(settings, key, value, option)
+            loaded.override(key, value, option)
+    print_refusals(loaded)
+    settings = loaded.settings
     task = make_task(repo, problem, test_cmd)
     console = Console(stderr=as_json)
     outcome = solve(task, settings, attempts=attempts, on_event=ProgressPrinter(console))
@@ -68,7 +72,7 @@ def solve_command(
     else:
         print_summary(console, result)
         if applied:
-            console.print(f"[green]applied to {repo}: {', '.join(applied)}[/]")
+            console.print(f"[green]applied to {markup(repo)}: {markup(', '.join(applied))}[/]")
     raise typer.Exit(0 if result.validated else 1)
 
 
