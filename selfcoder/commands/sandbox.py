@@ -63,7 +63,7 @@ def run(
 def check() -> None:
     """Show which sandbox backends work on this machine, and how to fix those that do not.
 
-    Exits 1 when no backend works."""
+    Also says how the local sandbox's limits hold here: a cgroup for the whole sandbox, or per-process rlimits only (and why), and whether the workspace's disk use is bounded. Exits 1 when no backend works."""
     from rich.console import Console
     from rich.table import Table
 
@@ -73,7 +73,13 @@ def check() -> None:
     table = Table("backend", "works", "why not / how to fix")
     for name, problem in results.items():
         table.add_row(name, "[green]yes[/]" if problem is None else "[red]no[/]", problem or "")
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if results.get("local") is None:
+        from selfcoder.sandbox.local import limits_report
+
+        for what, how in limits_report().items():
+            console.print(f"local sandbox {what}: {how}", highlight=False, markup=False, soft_wrap=True)
     if all(problem is not None for problem in results.values()):
         raise typer.Exit(1)
 
@@ -82,7 +88,7 @@ def check() -> None:
 def gc(
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only list what would be removed."),
 ) -> None:
-    """Remove what killed runs left behind: sandbox directories, processes and containers whose owning selfcoder process is dead.
+    """Remove what killed runs left behind: sandbox directories, processes, cgroups, containers and run I/O directories (/tmp/selfcoder-io-*) whose owning selfcoder process is dead.
 
     Sandboxes of running selfcoder processes are left alone."""
     from selfcoder.sandbox.gc import gc as collect

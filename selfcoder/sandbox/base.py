@@ -30,11 +30,17 @@ class Limits:
     cpu_s: int = 1800
     file_size_mb: int = 1024
     output_bytes: int = 100_000
-    cpus: float = 0.0  # cores at once, docker only (bubblewrap has no cgroup); 0 = all
+    cpus: float = 0.0  # cores at once, docker only; 0 = all
+    # Each writable place of the sandbox (the workspace, /tmp) holds at most this much; 0 = unbounded.
+    # The workspace is a size-limited tmpfs (RAM, not disk: pages are only used when written).
+    disk_mb: int = 2048
+    patch_mb: int = 10  # diff() refuses a larger patch (PatchTooLarge) ...
+    patch_files: int = 1000  # ... or one touching more files
 
     @classmethod
     def from_settings(cls, s) -> "Limits":  # s: selfcoder.config.SandboxSettings
-        return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes, s.cpus)
+        extra = {k: getattr(s, k) for k in ("disk_mb", "patch_mb", "patch_files") if hasattr(s, k)}
+        return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes, s.cpus, **extra)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,11 @@ class SandboxSpec:
     env: Mapping[str, str] = field(default_factory=dict)  # extra allow-listed variables
     run_id: str | None = None  # label for cleanup (`selfcoder sandbox gc`)
     image: str = "selfcoder-base:bookworm"  # docker only
+    # The uid commands run as (root only; default: a fresh one from `workdirs.pick_uid()`). A caller
+    # that must hand the sandbox something before it exists (the gateway socket, chowned 0600 to
+    # it) picks the uid first. Never give two live sandboxes the same uid: closing one kills
+    # every process of its uid.
+    uid: int | None = None
 
 
 class Sandbox(abc.ABC):

@@ -25,6 +25,16 @@ from selfcoder.sandbox.base import ExecResult, Limits, OutputCallback
 EXECUTOR_SOURCE = Path(__file__).with_name("executor.py")
 EXECUTOR_PATH = "/.selfcoder/executor.py"  # where backends place it inside the sandbox
 WATCHDOG_GRACE_S = 15.0  # the executor enforces timeouts itself; this only catches a hung executor
+# The longest line the host accepts. The largest honest reply is a command's capped output
+# (output_bytes, up to 6 bytes of JSON per byte) or a file read (read_file refuses files over
+# MAX_READ_BYTES, base64: 4/3). Anything longer is not our executor talking: a reader that
+# waited for the newline would grow host memory without bound (a 2 GiB line took 4 GB).
+MIN_LINE_CAP = 8 << 20
+MAX_READ_BYTES = 32 << 20
+
+
+def line_cap(limits: Limits) -> int:
+    return max(MIN_LINE_CAP, 6 * limits.output_bytes + (1 << 16), MAX_READ_BYTES * 4 // 3 + (1 << 16))
 
 
 class ExecutorGone(SandboxError):
@@ -42,9 +52,13 @@ def limits_payload(limits: Limits) -> dict:
     }
 
 
-def executor_argv(python: str, limits: Limits, workdir: str, *, own_pid_namespace: bool) -> list[str]:
-    """The command line that starts the executor inside a sandbox."""
+def executor_argv(python: str, limits: Limits, workdir: str, *, own_pid_namespace: bool,
+                  fds: tuple[int, int] | None = None) -> list[str]:
+    """The command line that starts the executor inside a sandbox; `fds` = (requests, replies)
+    when the protocol pipes are not the executor's stdin/stdout."""
     argv = [python, "-I", "-B", EXECUTOR_PATH, "--workdir", workdir, "--limits", json.dumps(limits_payload(limits))]
+    if fds is not None:
+        argv += ["--in-fd", str(fds[0]), "--out-fd", str(fds[1])]
     return argv + (["--own-pid-namespace"] if own_pid_namespace else [])
 
 
@@ -99,8 +113,10 @@ class ExecutorClient:
     `abort` is called (from a watchdog thread) when the executor misses a deadline; it must make
     `reader.readline()` return (normally by killing the sandbox process)."""
 
-    def __init__(self, reader: IO[bytes], writer: IO[bytes], abort: Callable[[], None]):
+    def __init__(self, reader: IO[bytes], writer: IO[bytes], abort: Callable[[], None],
+                 max_line: int = MIN_LINE_CAP):
         self._reader = reader
+        self._max_line = max_line
         self._writer = writer
         self._abort = abort
         self._lock = threading.Lock()
@@ -112,11 +128,15 @@ class ExecutorClient:
 
     def _recv(self) -> dict:
         try:
-            line = self._reader.readline()
+            line = self._reader.readline(self._max_line + 1)
         except (OSError, ValueError) as e:
             raise ExecutorGone(f"sandbox executor connection failed: {e}") from None
         if not line:
             raise ExecutorGone("sandbox executor exited")
+        if len(line) > self._max_line:
+            self._abort()  # kill the sandbox: whatever wrote this is not a well-behaved executor
+            raise SandboxError(f"the sandbox sent a protocol line over {self._max_line >> 20} MB; the sandbox "
+                               "was killed (its executor is broken or was taken over)")
         try:
             return json.loads(line)
         except ValueError:
@@ -196,7 +216,7 @@ class ExecutorClient:
         )
 
     def read(self, path: str) -> bytes:
-        msg = self.request({"op": "read", "path": path})
+        msg = self.request({"op": "read", "path": path, "max_bytes": MAX_READ_BYTES})
         if msg.get("type") != "file":
             self._raise(msg, path)
         return base64.b64decode(msg["data_b64"])

@@ -6,7 +6,9 @@ costs well under a millisecond, so commands cost about what they cost in the loc
 
 Isolation: `--network none`; memory (no swap), pids and CPU limits from cgroups on top of the
 executor's per-command rlimits; a read-only root filesystem except the workspace (the host
-snapshot dir, bind-mounted read-write at /workspace) and a tmpfs /tmp; all capabilities
+snapshot dir, bind-mounted read-write at /workspace; a host tmpfs of `disk_mb` where we are
+root, see executor_sandbox.py) and a tmpfs /tmp of `disk_mb`; nothing else is writable, so the
+container's own storage cannot grow; all capabilities
 dropped, no-new-privileges; a synthetic /etc/passwd. When we are root the container runs as
 the sandbox's own uid (as in the local backend); otherwise as our uid, so workspace files stay ours.
 Environment: the local backend's allow-list plus `spec.env`; no host variable gets in.
@@ -14,7 +16,9 @@ The snapshot and the baseline diff are the local backend's (`snapshot.py`, `base
 
 Wire: the container is created with stdin open, we attach (stdin, stdout, stderr) before
 starting it; without a tty the engine frames each chunk of stdout/stderr with an 8-byte
-header (stream, 0, 0, 0, big-endian size), which `_DemuxReader` strips. Labels name the run
+header (stream, 0, 0, 0, big-endian size), which the SDK's frame reader strips (`_AttachReader`).
+The executor is the container's pid 1 and the only process inside holding the attach stream;
+it makes itself non-dumpable, so commands (same uid, no capabilities) cannot take it over. Labels name the run
 and the owner process so `selfcoder sandbox gc` can remove containers of killed runs.
 """
 
@@ -23,14 +27,13 @@ from __future__ import annotations
 import io
 import os
 import socket
-import struct
 from pathlib import Path
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
 from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
-from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv
+from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv, line_cap
 from selfcoder.sandbox.docker_gc import owner_labels
 
 DEFAULT_IMAGE = "selfcoder-base:bookworm"
@@ -91,51 +94,40 @@ def docker_available(image: str | None = None) -> str | None:
     return None
 
 
-class _DemuxReader(io.RawIOBase):
-    """The executor's stdout out of the attach stream (stderr frames are kept for diagnostics)."""
+class _AttachReader(io.RawIOBase):
+    """The executor's stdout out of the attach stream (stderr frames are kept for diagnostics).
+
+    The frames are parsed by the docker SDK's own `frames_iter`: it yields each piece of a frame
+    as soon as the socket has it (it does not wait for whole frames), so a reply line arrives
+    as fast as the executor writes it; we only pick the stream and buffer what `readinto` leaves."""
 
     def __init__(self, sock: socket.socket):
-        self._sock = sock
-        self._buf = bytearray()
-        self._left = 0  # payload bytes left in the current frame
-        self._stream = 1
+        from docker.utils.socket import STDERR, frames_iter
+
+        self._frames = frames_iter(sock, tty=False)
+        self._stderr_id = STDERR
+        self._pending = b""
         self.stderr = bytearray()
         self.eof = False
 
     def readable(self) -> bool:
         return True
 
-    def _fill(self, n: int) -> bool:
-        while len(self._buf) < n:
-            try:
-                data = self._sock.recv(1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                self.eof = True
-                return False
-            self._buf += data
-        return True
-
     def readinto(self, out) -> int:
-        while True:
-            if self._left == 0:
-                if not self._fill(8):
-                    return 0
-                self._stream, self._left = self._buf[0], struct.unpack(">L", self._buf[4:8])[0]
-                del self._buf[:8]
-                continue
-            if not self._buf and not self._fill(1):
+        while not self._pending:
+            try:
+                stream, data = next(self._frames)
+            except (StopIteration, OSError, ValueError):
+                self.eof = True
                 return 0
-            n = min(self._left, len(self._buf), len(out))
-            chunk = bytes(self._buf[:n])
-            del self._buf[:n]
-            self._left -= n
-            if self._stream == 2:  # stderr: Python tracebacks if the executor crashed
-                self.stderr = (self.stderr + chunk)[-STDERR_KEEP:]
+            if stream == self._stderr_id:  # Python tracebacks if the executor crashed
+                self.stderr = (self.stderr + data)[-STDERR_KEEP:]
                 continue
-            out[:n] = chunk
-            return n
+            self._pending = data
+        n = min(len(out), len(self._pending))
+        out[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
 class _SocketWriter:
@@ -157,7 +149,7 @@ class DockerSandbox(ExecutorSandbox):
     def _init_backend(self) -> None:
         self._container: str | None = None
         self._sock: socket.socket | None = None
-        self._reader: _DemuxReader | None = None
+        self._reader: _AttachReader | None = None
         self.docker = docker_client()
         _require_image(self.docker, self.spec.image)
 
@@ -185,7 +177,7 @@ class DockerSandbox(ExecutorSandbox):
         mem = f"{self.limits.memory_mb}m"
         host_config = self.docker.api.create_host_config(
             mounts=self._mounts(),
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={self.limits.memory_mb}m,mode=1777"},
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={self.limits.disk_mb or self.limits.memory_mb}m,mode=1777"},
             read_only=True,
             network_mode="none",
             mem_limit=mem,
@@ -217,12 +209,13 @@ class DockerSandbox(ExecutorSandbox):
             raw = self.docker.api.attach_socket(self._container,
                                                 params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             self._sock = getattr(raw, "_sock", raw)
-            self._reader = _DemuxReader(self._sock)
+            self._reader = _AttachReader(self._sock)
             self.docker.api.start(self._container)
         except docker.errors.APIError as e:
             raise SandboxError(f"docker could not start the sandbox container: {e.explanation or e}") from None
         self._aborted = False
-        self._client = ExecutorClient(io.BufferedReader(self._reader), _SocketWriter(self._sock), self._abort)
+        self._client = ExecutorClient(io.BufferedReader(self._reader), _SocketWriter(self._sock), self._abort,
+                                      max_line=line_cap(self.limits))
         try:
             self._client.wait_ready(START_TIMEOUT_S)
         except ExecutorGone:
@@ -277,7 +270,7 @@ class DockerSandbox(ExecutorSandbox):
                 found.append(f"container {c.name} ({c.status})")
         except Exception as e:  # the engine went away: say so rather than claim all is clean
             found.append(f"container state unknown: {e}")
-        return found
+        return found + [f"mount {m}" for m in workdirs.mounts_under(self.dir)]
 
     def _teardown(self) -> None:
         try:

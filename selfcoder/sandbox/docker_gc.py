@@ -29,14 +29,11 @@ def boot_id() -> str:
 
 
 def process_start(pid: int) -> str:
-    """The start time of `pid` in clock ticks since boot ('' if no such process)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    fields = stat[stat.rindex(")") + 2:].split()
-    return fields[19] if len(fields) > 19 else ""
+    """The start time of `pid` as a label value ('' if no such process); see workdirs."""
+    from selfcoder.sandbox.workdirs import process_start_time
+
+    start = process_start_time(pid)
+    return "" if start is None else repr(start)
 
 
 def owner_labels(run_id: str) -> dict[str, str]:

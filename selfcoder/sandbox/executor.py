@@ -28,6 +28,18 @@ the executor applies them to itself as hard limits, so commands inherit them wit
 code between fork and exec, which halves the cost of a command); --own-pid-namespace: the executor
 is alone in its pid namespace, so on timeout it may `kill(-1, SIGKILL)` everything else
 (that removes escapees that called setsid). Without the flag only the command's group dies.
+--in-fd N --out-fd M: read requests from fd N and write replies to fd M instead of stdin/stdout
+(the local backend passes the protocol pipes that way, see below).
+
+Who can reach the protocol: commands run under the executor's uid, so without care they could
+ptrace it or take its reply pipe with pidfd_getfd(2) and forge an "exit 0" line. The executor
+marks itself non-dumpable (PR_SET_DUMPABLE 0) before anything else: ptrace attach, pidfd_getfd
+and /proc/<pid>/fd|mem of a non-dumpable process need CAP_SYS_PTRACE, which no command has.
+(Commands are dumpable again after their execve, so debuggers inside still work on them.)
+If that cannot be done the executor refuses to start. Under bubblewrap, bwrap's own init
+(pid 1 inside) stays dumpable and keeps its stdin/stdout/stderr, so the pipes must not be its
+stdio: local.py gives bwrap /dev/null and passes the pipes as extra fds, which bwrap's init
+closes and only the executor (its child) keeps. In a container the executor is pid 1 itself.
 """
 
 import base64
@@ -59,6 +71,25 @@ OWN_PID_NS = False
 WORKDIR = os.getcwd()
 RLIMIT_KEYS = ("memory_mb", "pids", "cpu_s", "file_size_mb")
 BASE_LIMITS = {}  # applied to the executor itself at start, so commands inherit them for free
+PR_SET_DUMPABLE = 4
+
+
+def make_undumpable():
+    """prctl(PR_SET_DUMPABLE, 0): commands of the same uid can no longer ptrace us or take our fds."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def take_fds(args):
+    """--in-fd/--out-fd: make those fds our stdin/stdout (the protocol) and close the originals."""
+    for flag, target in (("--in-fd", 0), ("--out-fd", 1)):
+        if flag in args:
+            fd = int(args[args.index(flag) + 1])
+            os.dup2(fd, target)
+            os.close(fd)
 
 
 def send(obj):
@@ -330,8 +361,12 @@ def run(req, stdin):
 
 
 def read_file(req):
+    limit = req.get("max_bytes")
     with open(resolve(req["path"]), "rb") as f:
-        data = f.read()
+        data = f.read() if limit is None else f.read(int(limit) + 1)
+    if limit is not None and len(data) > int(limit):  # the host refuses longer lines anyway
+        raise OSError(errno.EFBIG, "file over %d bytes, too large to read through the sandbox" % int(limit),
+                      req["path"])
     return {"type": "file", "data_b64": base64.b64encode(data).decode("ascii")}
 
 
@@ -390,6 +425,12 @@ def handle(line, stdin):
 def main(argv):
     global OWN_PID_NS, WORKDIR
     args = list(argv)
+    try:
+        make_undumpable()
+    except Exception as e:  # no ctypes, no prctl: never serve a protocol commands could hijack
+        sys.stderr.write("selfcoder executor: cannot protect itself from the commands it runs: %s\n" % (e,))
+        sys.exit(70)
+    take_fds(args)
     if "--own-pid-namespace" in args:
         args.remove("--own-pid-namespace")
         OWN_PID_NS = os.getpid() < 64  # never kill(-1) from a process that is clearly not alone

@@ -5,23 +5,36 @@ A `selfcoder` process killed with SIGKILL cannot clean up. Its bubblewrap proces
 sandbox would still run under the sandbox's uid. `gc()` looks at every directory under
 `workdirs.sandboxes_root()`: when the owner recorded in `owner.json` is dead it kills the
 sandbox's processes and removes the directory. It also kills stray bubblewrap processes whose
-argv names an owner that is dead (whatever sandbox root they used), and removes docker
-containers of dead owners.
+argv names an owner that is dead (whatever sandbox root they used), removes the cgroups and
+the workspace tmpfs such a sandbox left, and removes docker containers of dead owners.
+
+It also sweeps the runner's I/O directories (`<tmp>/selfcoder-io-*`: the scaffold copy, the
+gateway socket), which a run killed with SIGKILL leaves behind: the runner writes an owner.json
+into each (`workdirs.write_owner(io_dir, kind="io")`); gc removes those whose owner is dead,
+and those without owner.json older than a day (a run from before owner.json, or one killed
+between mkdtemp and write_owner). Only real directories owned by us are touched: anyone can
+create `/tmp/selfcoder-io-x`, and root following a planted symlink would remove other files.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import stat
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from selfcoder.errors import SandboxError
-from selfcoder.sandbox import workdirs
+from selfcoder.sandbox import cgroups, workdirs
 from selfcoder.sandbox.local import MARKER_VAR, OWNER_VAR
 
 UNOWNED_GRACE_S = 600.0  # a directory without owner.json may be one being created right now
+IO_PREFIX = "selfcoder-io-"  # the runner's I/O directories: tempfile.mkdtemp(prefix=IO_PREFIX)
+IO_UNOWNED_S = 86_400.0  # an I/O directory without owner.json is swept after a day
 
 
 @dataclass
@@ -53,9 +66,35 @@ def gc(*, dry_run: bool = False, docker: bool = True) -> GcReport:
             report.processes.append(pid)
             if not dry_run:
                 _kill(pid)
+    _collect_io_dirs(report, dry_run)
     if docker:
         _gc_docker(report, dry_run)
     return report
+
+
+def _collect_io_dirs(report: GcReport, dry_run: bool, tmp: Path | None = None) -> None:
+    """Remove the runner's I/O directories of dead owners (see the module docstring)."""
+    tmp = Path(tmp or tempfile.gettempdir())
+    try:
+        entries = sorted(tmp.glob(IO_PREFIX + "*"))
+    except OSError:
+        return
+    for path in entries:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or not _ours(path, st):
+            continue
+        info = workdirs.read_owner(path)
+        if info is None:
+            if st.st_uid != os.geteuid() or time.time() - st.st_mtime < IO_UNOWNED_S:
+                continue
+        elif workdirs.owner_alive(info):
+            continue
+        if not dry_run:
+            workdirs.remove_tree(path)
+        report.directories.append(str(path))
 
 
 def _collect_dir(path: Path, report: GcReport, dry_run: bool) -> bool:
@@ -78,42 +117,59 @@ def _collect_dir(path: Path, report: GcReport, dry_run: bool) -> bool:
         uid = info.get("uid")
         if isinstance(uid, int) and os.geteuid() == 0:
             report.processes.extend(workdirs.kill_uid(uid))
-        workdirs.remove_tree(path)
+        groups = info.get("cgroups")
+        if isinstance(groups, list):
+            cgroups.remove_paths([g for g in groups if isinstance(g, str)])
+        workdirs.remove_tree(path)  # unmounts the workspace tmpfs first
     report.directories.append(str(path))
     return True
+
+
+def _ours(path: Path, st: os.stat_result) -> bool:
+    """Made by a selfcoder process of ours: owned by us, or (root) handed to a sandbox uid with
+    an owner.json that only we could have written (owned by root, not a link)."""
+    if st.st_uid == os.geteuid():
+        return True
+    if os.geteuid() != 0 or st.st_uid < workdirs.UID_BASE:
+        return False
+    try:
+        owner = os.lstat(path / workdirs.OWNER_FILE)
+    except OSError:
+        return False
+    return stat.S_ISREG(owner.st_mode) and owner.st_uid == 0
 
 
 def _marked_processes() -> list[tuple[int, str, dict | None]]:
     """Bubblewrap processes started by a local sandbox: (pid, sandbox id, owner {"pid", "start"})."""
     found = []
-    marker, owner_key = f"{MARKER_VAR}\0".encode(), f"{OWNER_VAR}\0".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for proc in psutil.process_iter(["cmdline"]):
+        argv = proc.info["cmdline"] or []
+        if not argv or not argv[0].endswith("bwrap") or MARKER_VAR not in argv:
             continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read()
-        except OSError:
-            continue
-        if not argv.split(b"\0", 1)[0].endswith(b"bwrap") or marker not in argv:
-            continue
-        sid = argv.split(marker, 1)[1].split(b"\0", 1)[0].decode(errors="replace")
+        sid = _value_after(argv, MARKER_VAR) or ""
         owner = None
-        if owner_key in argv:
-            pid, _, start = argv.split(owner_key, 1)[1].split(b"\0", 1)[0].decode(errors="replace").partition(":")
-            if pid.isdigit() and start.isdigit():
-                owner = {"pid": int(pid), "start": int(start)}
-        found.append((int(entry), sid, owner))
+        pid, _, start = (_value_after(argv, OWNER_VAR) or "").partition(":")
+        if pid.isdigit():
+            try:
+                owner = {"pid": int(pid), "start": float(start)}
+            except ValueError:
+                owner = None
+        found.append((proc.pid, sid, owner))
     return found
+
+
+def _value_after(argv: list[str], name: str) -> str | None:
+    """`--setenv NAME VALUE` in bwrap's argv: the VALUE."""
+    i = argv.index(name) if name in argv else -1
+    return argv[i + 1] if 0 <= i < len(argv) - 1 else None
 
 
 def _orphaned(pid: int) -> bool:
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
+        ppid = psutil.Process(pid).ppid()
+    except psutil.Error:
         return False
-    return ppid == 1 or not os.path.exists(f"/proc/{ppid}")
+    return ppid == 1 or not psutil.pid_exists(ppid)
 
 
 def _kill(pid: int) -> None:

@@ -138,6 +138,14 @@ def assert_no_leftovers(backend: str, rid: str) -> None:
             if f"\0{rid}-".encode() in cmdline:
                 procs.append((entry, cmdline[:100]))
     assert procs == [], f"processes left: {procs}"
+    mounts = [m for m in workdirs.mounts_under(root) if f"/{rid}-" in m]
+    assert mounts == [], f"workspace mounts left: {mounts}"
+    groups = []
+    for dirpath, dirnames, _ in os.walk("/sys/fs/cgroup"):
+        if dirpath.count("/") > 7:
+            dirnames[:] = []
+        groups += [os.path.join(dirpath, d) for d in dirnames if d.startswith(f"selfcoder-{rid}-")]
+    assert groups == [], f"cgroups left: {groups}"
     if backend == "docker":
         from selfcoder.sandbox.docker_backend import docker_client
 
