@@ -8,6 +8,12 @@
   before any request is made.
 
 `auto`, `local` and `scripted/` resolve without importing litellm.
+
+Keys: with an explicit `api_base`, litellm attaches the provider's key from the environment, so
+`api_base` (like the model name) must come from the user. It does: `load_settings` takes
+`model.*` only from trusted layers (a repository's config is screened, see config_trust.py), the
+local server's endpoint gets the placeholder key "x", and the gateway socket never lets an agent
+choose the model, the endpoint or a key (only CALL_PARAMS pass through).
 """
 
 from __future__ import annotations
