@@ -64,7 +64,11 @@ def _make_child(parents: list[Path], name: str, prepare=None) -> tuple[Path | No
 
 
 def _v2_prepare(parent: Path) -> None:
-    """Make sure `memory` and `pids` are available to the children of `parent`."""
+    """Make sure `memory` and `pids` are available to the children of `parent` (for our own
+    `selfcoder` subtree, first to the root's children: the root may delegate them, being exempt
+    from the no-internal-processes rule)."""
+    if parent == CGROUP_FS / SUBTREE:
+        _v2_prepare(CGROUP_FS)
     if not parent.is_dir():
         parent.mkdir()
     have = (parent / "cgroup.subtree_control").read_text().split()

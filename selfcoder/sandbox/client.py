@@ -30,7 +30,7 @@ WATCHDOG_GRACE_S = 15.0  # the executor enforces timeouts itself; this only catc
 # MAX_READ_BYTES, base64: 4/3). Anything longer is not our executor talking: a reader that
 # waited for the newline would grow host memory without bound (a 2 GiB line took 4 GB).
 MIN_LINE_CAP = 8 << 20
-MAX_READ_BYTES = 32 << 20
+MAX_READ_BYTES = 16 << 20  # test reports (JUnit XML) of large suites run to several MB
 
 
 def line_cap(limits: Limits) -> int:

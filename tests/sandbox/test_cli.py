@@ -45,6 +45,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path):
 def test_check_lists_backends(tmp_path):
     res = selfcoder("sandbox", "check", cwd=tmp_path)
     assert res.returncode == 0 and "local" in res.stdout and "docker" in res.stdout
+    assert "local sandbox memory/processes: " in res.stdout and "local sandbox disk: " in res.stdout
     assert check_backends()["local"] is None
 
 

@@ -115,6 +115,21 @@ def test_an_endless_protocol_line_kills_the_sandbox_not_the_host():
     os.close(w)
 
 
+def test_reading_a_file_over_the_read_cap_is_a_clear_error(open_sb, tmp_path):
+    """read_file's own cap keeps every honest reply under the protocol line cap."""
+    import errno
+
+    from selfcoder.sandbox.client import MAX_READ_BYTES
+
+    sb = open_sb(tmp_path)
+    assert sb.run(f"head -c {MAX_READ_BYTES} /dev/zero > fits && head -c {MAX_READ_BYTES + 1} /dev/zero > big").ok
+    assert len(sb.read_file("fits")) == MAX_READ_BYTES
+    with pytest.raises(OSError) as err:
+        sb.read_file("big")
+    assert err.value.errno == errno.EFBIG
+    assert sb.run("echo still").output == "still\n"
+
+
 @ROOT_ONLY
 def test_other_local_users_cannot_read_the_workspace(open_sb, repo):
     sb = open_sb(repo)
