@@ -7,6 +7,10 @@
 - `lines`: one status word per line: `PASS: name` (automake), `--- FAIL: name` (go test),
   `name ... ok` (unittest -v).
 - `auto`: `tap` if the output has TAP lines, else `lines` (the default for non-pytest commands).
+- the SWE-bench runners (`swe_logs.py`): `pytest-ra`, `pytest-v2`, `pytest-options`, `matplotlib`,
+  `seaborn` (pytest's `-rA` summary, asked for through PYTEST_ADDOPTS), `django` (runtests.py),
+  `unittest` (`python -m unittest -v`), `sympy` (bin/test): the official harness's semantics,
+  XFAIL counted as passed as every official rule does.
 
 A new runner gets support by `register_parser(MyParser())`.
 """
@@ -19,6 +23,7 @@ from typing import Iterable, Mapping
 
 from selfcoder.errors import SelfcoderError
 from selfcoder.validate.junit import merge_status, parse_junit
+from selfcoder.validate.swe_logs import SWE_PARSERS, to_test_statuses
 from selfcoder.validate.verdict import TestStatus
 
 
@@ -133,6 +138,20 @@ class AutoParser(LogParser):
         return LinesParser().parse(output)
 
 
+class SweParser(LogParser):
+    """One of the SWE-bench log parsers (`swe_logs.py`, or the official function itself)."""
+
+    def __init__(self, name: str, parse_log, needs_summary: bool):
+        self.name, self._parse_log, self.wants_report = name, parse_log, needs_summary
+
+    def env(self, report_path: str) -> dict[str, str]:
+        # pytest prints a PASSED/FAILED line per test only with -rA; no report file is written
+        return {"PYTEST_ADDOPTS": "-rA"}
+
+    def parse(self, output: str, report: bytes | None = None, known_files: Iterable[str] = ()) -> dict[str, TestStatus]:
+        return to_test_statuses(self._parse_log(output))  # type: ignore[return-value]
+
+
 _PARSERS: dict[str, LogParser] = {}
 
 
@@ -142,6 +161,8 @@ def register_parser(parser: LogParser) -> None:
 
 for _p in (PytestParser(), TapParser(), LinesParser(), AutoParser()):
     register_parser(_p)
+for _name, (_fn, _summary) in SWE_PARSERS.items():
+    register_parser(SweParser(_name, _fn, _summary))
 
 
 def parser_names() -> list[str]:

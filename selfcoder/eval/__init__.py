@@ -1,0 +1,10 @@
+"""SWE-bench–style evaluation: task sets, predictions, environments, official grading, reports.
+
+    selfcoder eval TASKS --agent seed --out DIR        # run an agent on every instance, grade it
+    selfcoder eval TASKS --predictions gold --out DIR  # grade existing predictions
+
+Modules: `tasks` (task sets, bad lines reported), `predictions` (the official JSONL),
+`grading` (the official rule), `grade` (one prediction in a fresh sandbox), `environments`
+(cached virtualenvs per Python version), `store` (one result file per finished instance:
+resume), `evaluate` (the worker pool), `report` (report.json and the summary table).
+"""

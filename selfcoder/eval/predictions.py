@@ -1,0 +1,87 @@
+"""Predictions in the official SWE-bench format: JSONL of
+`{"instance_id", "model_name_or_path", "model_patch"}` (a JSON list of them is read too).
+
+`gold` and `empty` are the two built-in prediction sets: each task's own `patch`, and none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from selfcoder.errors import SelfcoderError
+from selfcoder.task import Task
+
+KEYS = ("instance_id", "model_name_or_path", "model_patch")
+
+
+def prediction(instance_id: str, model: str, patch: str | None) -> dict:
+    return {"instance_id": instance_id, "model_name_or_path": model, "model_patch": patch or ""}
+
+
+def builtin_predictions(name: str, tasks: list[Task]) -> dict[str, dict]:
+    if name == "gold":
+        return {t.instance_id: prediction(t.instance_id, "gold", t.patch) for t in tasks}
+    if name == "empty":
+        return {t.instance_id: prediction(t.instance_id, "empty", "") for t in tasks}
+    raise SelfcoderError(f"unknown prediction set '{name}' (a file, 'gold' or 'empty')")
+
+
+def read_predictions(path: Path) -> tuple[dict[str, dict], list[str]]:
+    """(predictions by instance id, problems "file:line: ..."); a later line for the same id wins."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise SelfcoderError(f"{path}: cannot read predictions: {e.strerror}") from None
+    rows: list[tuple[int, object]] = []
+    if text.lstrip().startswith("["):
+        try:
+            rows = list(enumerate(json.loads(text), 1))
+        except json.JSONDecodeError as e:
+            raise SelfcoderError(f"{path}: not valid JSON: {e}") from None
+    else:
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((n, json.loads(line)))
+            except json.JSONDecodeError as e:
+                rows.append((n, f"not valid JSON: {e.msg}"))
+    found: dict[str, dict] = {}
+    problems = []
+    for n, row in rows:
+        if isinstance(row, str):
+            problems.append(f"{path}:{n}: {row}")
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("instance_id"), str):
+            problems.append(f"{path}:{n}: a prediction needs an instance_id")
+            continue
+        patch = row.get("model_patch")
+        if patch is not None and not isinstance(patch, str):
+            problems.append(f"{path}:{n}: model_patch must be a string")
+            continue
+        found[row["instance_id"]] = prediction(row["instance_id"], str(row.get("model_name_or_path") or path.stem), patch)
+    return found, problems
+
+
+def write_predictions(path: Path, predictions: list[dict]) -> None:
+    """Write atomically (temp file + rename): a reader never sees half a file."""
+    text = "".join(json.dumps({k: p.get(k, "") for k in KEYS}) + "\n" for p in predictions)
+    atomic_write(Path(path), text)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

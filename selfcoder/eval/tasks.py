@@ -1,0 +1,135 @@
+"""Task sets for evaluation: SWE-bench instances (JSONL) plus selfcoder's local fields.
+
+Unlike `selfcoder.task.load_tasks` (one bad line stops everything, right for `solve`), an
+evaluation goes on: each malformed line becomes a problem naming the file and line, and the
+other instances still run. Fields beyond `selfcoder.task.Task`:
+
+- `environment`: `{"python": "3.9", "requirements": ["mpmath==1.3.0"], "install": "..."}`
+  (selfcoder/eval/environments.py);
+- `log_parser`: a parser name from `selfcoder.validate.parsers`; default: the official
+  harness's parser for the repository (`swe_logs.REPO_PARSERS`), else by the test command;
+- `test_cmd`: default for SymPy, Django and pytest repositories: the official command run on
+  the test files that `test_patch` touches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from pydantic import ValidationError
+
+from selfcoder.errors import SelfcoderError
+from selfcoder.task import Task
+from selfcoder.validate.apply import patched_files
+from selfcoder.validate.parsers import is_pytest_command
+from selfcoder.validate.swe_logs import REPO_PARSERS
+
+
+@dataclass
+class TaskSet:
+    tasks: list[Task] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "file:line: what is wrong"
+
+    def by_id(self) -> dict[str, Task]:
+        return {t.instance_id: t for t in self.tasks}
+
+
+def load_task_set(path: Path) -> TaskSet:
+    """Every valid instance of the JSONL file `path`; bad lines and repeated ids are problems."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise SelfcoderError(f"{path}: cannot read the task set: {e.strerror}") from None
+    result, seen = TaskSet(), set()
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            task = Task.model_validate_json(line)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            result.problems.append(f"{path}:{n}: {where + ': ' if where else ''}{first['msg']}")
+            continue
+        except ValueError as e:  # a FAIL_TO_PASS string that is not JSON
+            result.problems.append(f"{path}:{n}: {e}")
+            continue
+        if task.instance_id in seen:
+            result.problems.append(f"{path}:{n}: instance {task.instance_id} appears twice; the first is used")
+            continue
+        seen.add(task.instance_id)
+        if task.repo_path is not None and not Path(task.repo_path).is_absolute():
+            task.repo_path = path.parent / task.repo_path
+        result.tasks.append(task)
+    if not result.tasks and not result.problems:
+        raise SelfcoderError(f"{path}: the task set is empty")
+    return result
+
+
+def select(tasks: list[Task], instances: list[str] | None, limit: int | None) -> list[Task]:
+    """The tasks named (an unknown id is an error listing it), then the first `limit`."""
+    if instances:
+        known = {t.instance_id for t in tasks}
+        unknown = [i for i in instances if i not in known]
+        if unknown:
+            raise SelfcoderError(f"unknown instance id(s): {', '.join(unknown)}")
+        wanted = set(instances)
+        tasks = [t for t in tasks if t.instance_id in wanted]
+    return tasks[:limit] if limit is not None else tasks
+
+
+def extra(task: Task, key: str, default=None):
+    return (task.model_extra or {}).get(key, default)
+
+
+def _test_files(task: Task) -> list[str]:
+    return [p for p in patched_files(task.test_patch or "") if p.endswith(".py")]
+
+
+def default_test_cmd(task: Task) -> str | None:
+    """The official harness's command for the repository, on the files the test patch touches."""
+    files = _test_files(task)
+    if not files:
+        return None
+    if task.repo == "sympy/sympy":
+        return ("PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' python bin/test -C --verbose "
+                + shlex.join(files))
+    if task.repo == "django/django":
+        modules = [re.sub(r"\.py$", "", str(PurePosixPath(f).relative_to("tests"))).replace("/", ".")
+                   for f in files if f.startswith("tests/")]
+        return "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 " + shlex.join(modules)
+    if task.repo in REPO_PARSERS:
+        return "pytest --no-header -rA --tb=no -p no:cacheprovider " + shlex.join(files)
+    return None
+
+
+def test_cmd_of(task: Task) -> str | None:
+    return task.test_cmd or default_test_cmd(task)
+
+
+def log_parser_of(task: Task) -> str | None:
+    """The parser name for the task's logs; None lets validation choose from the command."""
+    named = extra(task, "log_parser")
+    if named:
+        return str(named)
+    if task.repo in REPO_PARSERS:
+        return REPO_PARSERS[task.repo]
+    cmd = test_cmd_of(task) or ""
+    if "bin/test" in cmd:
+        return "sympy"
+    if "runtests.py" in cmd:
+        return "django"
+    if re.search(r"-m\s+unittest\b", cmd):
+        return "unittest"
+    if is_pytest_command(cmd):
+        return "pytest-ra"
+    return None
+
+
+def dump_task(task: Task) -> str:
+    return json.dumps(task.to_json())
