@@ -17,7 +17,8 @@ def lsp_command(
     from selfcoder.lsp.server import make_server
 
     logging.basicConfig(level=logging.WARNING)  # stderr: stdout carries the protocol
-    logging.getLogger("pygls").addFilter(_no_traceback_for_user_errors)
+    for handler in logging.getLogger().handlers:  # (a logger's filters do not reach its children)
+        handler.addFilter(_no_traceback_for_user_errors)
     server = make_server()
     try:
         if tcp is not None:

@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Union
 
 import pytest
 import pytest_asyncio
@@ -45,10 +46,11 @@ class Editor:
         self.answer: str | None = None  # the button the "user" presses on a showMessageRequest
         self.open_versions: dict[str, int] = {}
 
-    def script(self, *replies: str) -> str:
-        path = self.tmp / f"script-{len(list(self.tmp.glob('script-*.yaml')))}.yaml"
-        path.write_text(yaml.safe_dump({"replies": list(replies)}))
-        return f"scripted/{path}"
+    async def wait_for(self, predicate, what: str, timeout: float = 30) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.1)
 
     async def command(self, name: str, *arguments):
         return await self.client.workspace_execute_command_async(
@@ -81,6 +83,19 @@ class Editor:
         return "\n".join(m.message for m in self.client.log_messages)
 
 
+def _fix_code_action_union(client) -> None:
+    """lsprotocol 2025.0.0 reads any item with a "command" key as a `Command`, so a CodeAction
+    that carries a command comes back as a Command with garbage in it; tell them apart as editors
+    do (a Command's "command" is a string)."""
+    converter = client.protocol._converter
+
+    def hook(obj, _):
+        kind = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
+        return converter.structure(obj, kind)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)
+
+
 def capabilities(profile: str, *, document_changes: bool = True) -> types.ClientCapabilities:
     caps = client_capabilities(PROFILES[profile])
     if not document_changes:
@@ -88,6 +103,13 @@ def capabilities(profile: str, *, document_changes: bool = True) -> types.Client
         caps.workspace.workspace_edit.resource_operations = None
         caps.workspace.workspace_edit.change_annotation_support = None
     return caps
+
+
+def write_script(tmp: Path, *replies: str) -> str:
+    """The `scripted/<file>` model name that replays `replies`."""
+    path = tmp / f"script-{len(list(tmp.glob('script-*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump({"replies": list(replies)}))
+    return f"scripted/{path}"
 
 
 @pytest.fixture
@@ -113,6 +135,7 @@ async def start_editor(tmp_path, repo, sandbox_env):
     async def start(profile: str = "vscode", *, init_options: dict | None = None, model: str | None = None,
                     document_changes: bool = True, folder_settings: dict | None = None) -> Editor:
         client = make_test_lsp_client()
+        _fix_code_action_union(client)
         editor = Editor(client, repo, tmp_path)
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -131,7 +154,7 @@ async def start_editor(tmp_path, repo, sandbox_env):
         env = {"SELFCODER_CONFIG": str(tmp_path / "no-user-config.toml"), "SELFCODER_SANDBOX_ROOT": str(sandbox_env),
                "PATH": "/usr/local/bin:/usr/bin:/bin"}
         await client.start_io(sys.executable, "-m", "selfcoder", "lsp", env=env)
-        options = {"model": {"name": model or editor.script(CALC_FIX)},
+        options = {"model": {"name": model or write_script(tmp_path, CALC_FIX)},
                    "sandbox": {"timeout_s": 120}, "agent": {"max_steps": 6, "time_limit_s": 120}}
         options.update(init_options or {})
         await client.initialize_session(types.InitializeParams(
