@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcoder.llm.budget import Budget
 from selfcoder.llm.trajectory import TrajectoryLog, read_trajectory
-from selfcoder.llm.usage import Budget, CallUsage, Usage
+from selfcoder.llm.usage import CallUsage, Usage
 
 if TYPE_CHECKING:
     from selfcoder.llm.gateway import Completion, Gateway

@@ -1,10 +1,25 @@
 """The LLM gateway: every model call of a run goes through one `Gateway`.
 
-It calls `litellm.completion` (one timeout per call, `num_retries=0`) and does its own
-retries with exponential backoff and jitter on rate limits, timeouts, connection and server
-errors; it never retries auth or bad-request errors. It counts tokens and cost (a model
-litellm cannot price counts 0 and is noted as unpriced), enforces the run's budget, and
-appends each request, retry, response and error to the run's trajectory as it happens.
+It calls `litellm.completion` (`num_retries=0`) and does its own retries with exponential
+backoff and jitter on rate limits, timeouts, stalls, connection and server errors; it never
+retries auth or bad-request errors. It counts tokens and cost (a model litellm cannot price
+counts 0 and is noted as unpriced), and appends each request, retry, response and error to the
+run's trajectory as it happens.
+
+Budget: before a call is sent its worst case (estimated prompt tokens + max_tokens, and their
+price when known) is reserved in the `Budget` (budget.py), which many gateways may share;
+`max_tokens` is cut to what the budget has left, and the reply's real usage replaces the
+reservation. So concurrent calls can no longer overshoot the budget together.
+
+Two ways to wait for a reply:
+- the local model (llama.cpp on this machine) is *streamed* and given up on only after
+  `stall_timeout_s` without progress (streaming.py): on a busy machine a long prompt may take
+  minutes before its first token, and a total timeout there abandoned requests the server kept
+  computing. A local server that died is reported as what it is (killed by SIGILL, out of
+  memory, exit code; local_server.crash_message), at once and without retries.
+- hosted and scripted models keep one non-streamed request with the total timeout
+  `model.timeout_s`: a hosted provider answers in seconds, its own overload shows as rate-limit
+  or server errors that the retries handle, and litellm prices a non-streamed reply exactly.
 
 Sandboxed agents reach the same gateway through `serve(socket_path)`, an OpenAI-compatible
 endpoint on a unix socket (see socket_server.py); the API key stays on the host.
@@ -22,13 +37,14 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from selfcoder.config import Settings
 from selfcoder.errors import BudgetExceeded, ModelError
+from selfcoder.llm.budget import Budget, Reservation, estimate_prompt_tokens
 from selfcoder.llm.models import ModelChoice, resolve
 from selfcoder.llm.trajectory import TrajectoryLog
-from selfcoder.llm.usage import Budget, CallUsage, Usage
+from selfcoder.llm.usage import CallUsage, Usage
 
 RETRYABLE = ("RateLimitError", "Timeout", "APIConnectionError", "InternalServerError",
              "ServiceUnavailableError", "BadGatewayError")  # fmt: skip
@@ -36,6 +52,8 @@ RETRYABLE = ("RateLimitError", "Timeout", "APIConnectionError", "InternalServerE
 CALL_PARAMS = ("temperature", "max_tokens", "stop", "top_p", "seed", "tools", "tool_choice", "response_format")
 
 STATUS_OK, STATUS_BUDGET, STATUS_MODEL_ERROR = "ok", "budget_exceeded", "model_error"
+DEFAULT_STALL_TIMEOUT_S = 120.0  # a local reply with no token (and an idle server) this long is given up
+PROGRESS_EVERY_S = 5.0  # how often a streamed reply's token count is written to the trajectory
 
 
 @dataclass
@@ -66,6 +84,8 @@ def _one_line(e: BaseException) -> str:
 
 
 def _kind(e: BaseException) -> str:
+    if type(e).__name__ == "Stalled":
+        return "no progress"
     if "connection error" in str(e).lower() or "connect" in type(e).__name__.lower():
         return "connection error"
     names = {cls.__name__ for cls in type(e).__mro__}
@@ -89,11 +109,21 @@ class Gateway:
         *,
         retry_base_delay_s: float = 1.0,
         retry_max_delay_s: float = 30.0,
+        budget: Budget | None = None,
+        stall_timeout_s: float | None = None,
+        on_progress: Callable[[int, dict[str, Any]], None] | None = None,
     ):
+        """`budget`: shared with other gateways on purpose (default: a new one from settings.budget).
+        `stall_timeout_s`: how long a streamed local reply may make no progress (default:
+        settings.model.stall_timeout_s, else 120 s). `on_progress(call, stats)` hears a streamed
+        reply's token count as it grows."""
         self.settings = settings
         self.run_id = run_id
         self.trajectory = trajectory
-        self.budget = Budget.from_settings(settings.budget)
+        self.budget = budget if budget is not None else Budget.from_settings(settings.budget)
+        self.stall_timeout_s = float(stall_timeout_s or getattr(settings.model, "stall_timeout_s", None)
+                                     or DEFAULT_STALL_TIMEOUT_S)  # fmt: skip
+        self.on_progress = on_progress
         self.usage = Usage()
         self.last_error: str | None = None
         self.retry_base_delay_s = retry_base_delay_s
@@ -107,6 +137,7 @@ class Gateway:
         self._lease = None
         self._endpoints: list = []
         self._unpriced: set[str] = set()  # models litellm could not price in this run
+        self._prices: dict[str, tuple[float, float] | None] = {}
         self._metadata = {"selfcoder_session": f"{run_id}-{uuid.uuid4().hex[:8]}"}
 
     # -- state ------------------------------------------------------------------------
@@ -160,21 +191,59 @@ class Gateway:
         m = self.settings.model
         params: dict[str, Any] = {"temperature": m.temperature, "max_tokens": m.max_tokens}
         params.update({k: v for k, v in overrides.items() if k in CALL_PARAMS and v is not None})
-        left = self.budget.max_tokens - self.usage.total_tokens
-        params["max_tokens"] = max(1, min(int(params["max_tokens"]), m.max_tokens, left))
+        params["max_tokens"] = max(1, min(int(params["max_tokens"]), m.max_tokens))
         return params
 
-    def _reserve(self) -> int:
+    def _refuse(self, reason: str) -> BudgetExceeded:
+        """Record a refusal (the status stays budget_exceeded from now on) and return its error."""
+        message = reason if reason.startswith("budget exceeded") else f"budget exceeded: {reason}"
         with self._lock:
-            reason = self.budget.exceeded(self.usage)
-            if reason is None:
-                self.usage.calls += 1
-                return self.usage.calls
             self._budget_hit = True
             self._status = STATUS_BUDGET
-            self.last_error = f"budget exceeded: {reason}"
-        self._log({"type": "budget_exceeded", "reason": reason, "usage": self.usage.to_dict()})
-        raise BudgetExceeded(f"budget exceeded: {reason}")
+            self.last_error = message
+        self._log({"type": "budget_exceeded", "reason": message.removeprefix("budget exceeded: "),
+                   "usage": self.usage.to_dict(), "budget": self.budget.to_dict()})  # fmt: skip
+        return BudgetExceeded(message)
+
+    def check_budget(self) -> None:
+        """Raise (and record) `BudgetExceeded` when the budget is already spent; the socket endpoint
+        asks before it reads a request's body."""
+        reason = self.budget.exceeded()
+        if reason:
+            raise self._refuse(reason)
+
+    def _reserve(self, litellm, choice: ModelChoice, messages: list[dict[str, Any]], params: dict[str, Any]) -> tuple[int, Reservation]:
+        """Hold the call's worst case in the budget (may wait for calls in flight); cut max_tokens
+        to the grant. Returns (call number, reservation)."""
+        prompt = estimate_prompt_tokens(messages, params.get("tools"))
+        try:
+            reservation = self.budget.reserve(prompt, params["max_tokens"], self._price(litellm, choice),
+                                              gave_up=self._closed.is_set)  # fmt: skip
+        except BudgetExceeded as e:
+            raise self._refuse(str(e)) from None
+        if reservation is None:
+            raise self._fail("the gateway was closed while the call waited for budget")
+        params["max_tokens"] = reservation.max_tokens
+        with self._lock:
+            self.usage.calls += 1
+            return self.usage.calls, reservation
+
+    def _price(self, litellm, choice: ModelChoice) -> tuple[float, float] | None:
+        """(USD per prompt token, USD per completion token), or None when litellm has no price."""
+        if choice.kind == "local":
+            return (0.0, 0.0)
+        if choice.litellm_model not in self._prices:
+            info = litellm.model_cost.get(choice.litellm_model)
+            if info is None:
+                try:
+                    info = litellm.get_model_info(choice.litellm_model)
+                except Exception:
+                    info = None
+            price = None
+            if info and (info.get("input_cost_per_token") is not None or info.get("output_cost_per_token") is not None):
+                price = (float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0))
+            self._prices[choice.litellm_model] = price
+        return self._prices[choice.litellm_model]
 
     def _cost(self, litellm, choice: ModelChoice, raw: Any) -> tuple[float, bool]:
         """(cost in USD, priced?). litellm has usually priced the response already; a model it
@@ -201,26 +270,45 @@ class Gateway:
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) and "role" in m for m in messages):
             raise ModelError("messages must be a non-empty list of {role, content} objects")
         choice = self.prepare()
-        call = self._reserve()
         params = self._params(overrides)
         from selfcoder.llm.litellm_setup import import_litellm
 
         litellm = import_litellm()
+        call, reservation = self._reserve(litellm, choice, messages, params)
+        spent = (0, 0.0)
+        try:
+            completion = self._call(litellm, choice, call, messages, params, source, meta)
+            spent = (completion.usage.total_tokens, completion.usage.cost_usd)
+            return completion
+        finally:
+            self.budget.settle(reservation, *spent)
+
+    def _call(self, litellm, choice: ModelChoice, call: int, messages: list[dict[str, Any]], params: dict[str, Any],
+              source: str, meta: dict[str, Any] | None) -> Completion:
         self._log({"type": "llm_request", "call": call, "source": source, "model": choice.name, "params": params,
                    "messages": messages, **(meta or {})})  # fmt: skip
         retries = self.settings.model.max_retries
         started = time.monotonic()
+        stats = None
         for attempt in range(retries + 1):
             if self._closed.is_set():
                 raise self._count_failed(call, "the gateway was closed during the call")
             try:
-                raw = litellm.completion(
-                    model=choice.litellm_model, messages=messages, timeout=self.settings.model.timeout_s,
-                    num_retries=0, api_base=choice.api_base, api_key=choice.api_key, metadata=self._metadata, **params,
-                )  # fmt: skip
+                if choice.kind == "local":
+                    raw, stats = self._stream_local(litellm, choice, call, messages, params)
+                else:
+                    raw = litellm.completion(
+                        model=choice.litellm_model, messages=messages, timeout=self.settings.model.timeout_s,
+                        num_retries=0, api_base=choice.api_base, api_key=choice.api_key, metadata=self._metadata, **params,
+                    )  # fmt: skip
                 break
             except Exception as e:
-                retryable = any(c.__name__ in RETRYABLE for c in type(e).__mro__)
+                crash = self._local_crash() if choice.kind == "local" else None
+                if crash:
+                    raise self._count_failed(call, crash) from None
+                if self._closed.is_set():
+                    raise self._count_failed(call, "the gateway was closed during the call") from None
+                retryable = type(e).__name__ == "Stalled" or any(c.__name__ in RETRYABLE for c in type(e).__mro__)
                 where = f" at {choice.api_base}" if choice.api_base and choice.kind != "local" else ""
                 msg = f"model {choice.name}{where}: {_kind(e)}: {_one_line(e)}"
                 if not retryable or attempt == retries:
@@ -245,10 +333,50 @@ class Gateway:
         record: dict[str, Any] = {"type": "llm_response", "call": call, "source": source, "text": text,
                                   "finish_reason": raw.choices[0].finish_reason, "usage": call_usage.to_dict(),
                                   "duration_s": round(time.monotonic() - started, 3), "attempts": attempt + 1}  # fmt: skip
+        if stats is not None:
+            record["stream"] = stats.to_dict()
         if getattr(message, "tool_calls", None):
             record["tool_calls"] = [tc.model_dump() if hasattr(tc, "model_dump") else tc for tc in message.tool_calls]
         self._log(record)
         return Completion(text, call_usage, raw, choice.name, raw.choices[0].finish_reason, call)
+
+    def _stream_local(self, litellm, choice: ModelChoice, call: int, messages: list[dict[str, Any]], params: dict[str, Any]):
+        """One streamed attempt at the local server; progress goes to the trajectory and `on_progress`."""
+        from selfcoder.llm.streaming import stream_completion
+
+        last = [time.monotonic()]
+
+        def progress(stats) -> None:
+            now = time.monotonic()
+            if stats.tokens == 1 or now - last[0] >= PROGRESS_EVERY_S:
+                last[0] = now
+                self._log({"type": "llm_progress", "call": call, "tokens": stats.tokens,
+                           "first_token_s": stats.first_token_s})  # fmt: skip
+                if self.on_progress is not None:
+                    try:
+                        self.on_progress(call, stats.to_dict())
+                    except Exception:  # noqa: BLE001 - a broken display must not break the call
+                        pass
+
+        return stream_completion(litellm, model=choice.litellm_model, messages=messages, api_base=choice.api_base or "",
+                                 api_key=choice.api_key, params=params, metadata=self._metadata,
+                                 stall_timeout_s=self.stall_timeout_s, closed=self._closed, on_token=progress,
+                                 server_pid=self._lease.state.server_pid if self._lease else None)  # fmt: skip
+
+    def _local_crash(self) -> str | None:
+        """One line about the local server's death when it is dead, else None."""
+        if self._lease is None:
+            return None
+        from selfcoder.llm import local_server
+
+        pid = self._lease.state.server_pid
+        if local_server._alive(pid):
+            return None
+        record = local_server.crash_of(pid)
+        if record is not None:
+            return local_server.crash_message(record)
+        return (f"the local model server (pid {pid}) is gone — see {local_server.state_dir() / 'server.log'}; "
+                "start it again with `selfcoder model serve`, or let the next run start it")  # fmt: skip
 
     def _count_failed(self, call: int, message: str) -> ModelError:
         with self._lock:
@@ -257,12 +385,13 @@ class Gateway:
 
     # -- endpoint and lifetime -------------------------------------------------------------
     @contextmanager
-    def serve(self, socket_path: Path | str) -> Iterator[Any]:
+    def serve(self, socket_path: Path | str, owner_uid: int | None = None) -> Iterator[Any]:
         """Serve this gateway at `socket_path` (OpenAI-compatible, over a unix socket) while the
-        block runs; the socket file is removed on exit. Yields the `SocketEndpoint`."""
+        block runs; the socket file is removed on exit. The socket is 0600, owned by `owner_uid`
+        (the sandbox's uid) when given. Yields the `SocketEndpoint`."""
         from selfcoder.llm.socket_server import SocketEndpoint
 
-        endpoint = SocketEndpoint(self, Path(socket_path))
+        endpoint = SocketEndpoint(self, Path(socket_path), owner_uid)
         endpoint.start()
         self._endpoints.append(endpoint)
         try:

@@ -17,7 +17,9 @@ Script format::
 Each gateway (one per run) replays the script from its first reply; calls made straight
 through litellm share one position per process. Every request is recorded, in memory and appended to the record file, so a test in
 another process can read what the model was sent (`sent_requests(path)`). Running out of
-replies raises a non-retryable error naming the script; it never blocks.
+replies raises a non-retryable error naming the script; it never blocks. Like a real model, it
+never reports more completion tokens than the call's `max_tokens` (a reply's `usage` is cut to
+it, with finish_reason "length"), so budget tests see what a real model would do.
 """
 
 from __future__ import annotations
@@ -231,8 +233,12 @@ def ensure_registered():
                         "completion_tokens": _estimate_tokens(reply.content or ""),
                         **(reply.usage or {}),
                     }
+                    limit = params.get("max_tokens") or params.get("max_completion_tokens")
+                    capped = bool(limit) and usage["completion_tokens"] > int(limit)
+                    if capped:  # as a real model: never more completion tokens than max_tokens
+                        usage["completion_tokens"] = int(limit)
                     model_response.choices[0].message.content = reply.content
-                    model_response.choices[0].finish_reason = "stop"
+                    model_response.choices[0].finish_reason = "length" if capped else "stop"
                     model_response.usage = litellm.Usage(
                         prompt_tokens=usage["prompt_tokens"],
                         completion_tokens=usage["completion_tokens"],

@@ -1,15 +1,12 @@
-"""Token, cost and call counters for one run, and the run's budget.
+"""Token, cost and call counters for one run (the budget they draw from is in budget.py).
 
-The gateway reserves a call (counts it) before sending it, so `max_calls` is exact even
-when the socket endpoint serves concurrent requests; tokens and cost are known only after
-a reply, so a reply that crosses those limits is kept and the *next* call is refused.
+Limits live in `selfcoder.llm.budget.Budget`, which reserves each call's worst case before it
+is sent and may be shared by many runs; `Usage` is what this one run used.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-from selfcoder.errors import BudgetExceeded, ConfigError
 
 
 @dataclass
@@ -61,43 +58,3 @@ class Usage:
         return d
 
     to_json = to_dict  # the runner's name for it (result.json "usage")
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Per-run limits. Every limit must be positive: a zero budget is a configuration mistake."""
-
-    max_tokens: int
-    max_cost_usd: float
-    max_calls: int
-
-    def __post_init__(self) -> None:
-        for name in ("max_tokens", "max_cost_usd", "max_calls"):
-            value = getattr(self, name)
-            if not value or value <= 0:
-                raise ConfigError(f"budget.{name} = {value!r}: must be greater than 0")
-
-    @classmethod
-    def from_settings(cls, s) -> "Budget":  # s: selfcoder.config.BudgetSettings
-        return cls(max_tokens=s.max_tokens, max_cost_usd=s.max_cost_usd, max_calls=s.max_calls)
-
-    def exceeded(self, usage: Usage) -> str | None:
-        """Why no further call may start, or None."""
-        if usage.calls >= self.max_calls:
-            return f"call budget used: {usage.calls} of {self.max_calls} calls"
-        if usage.total_tokens >= self.max_tokens:
-            return f"token budget used: {usage.total_tokens} of {self.max_tokens} tokens"
-        if usage.cost_usd >= self.max_cost_usd:
-            return f"cost budget used: ${usage.cost_usd:.4f} of ${self.max_cost_usd:.4f}"
-        return None
-
-    def check(self, usage: Usage) -> None:
-        """Raise `BudgetExceeded` (one line) when no further call may start."""
-        reason = self.exceeded(usage)
-        if reason:
-            raise BudgetExceeded(f"budget exceeded: {reason}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    to_json = to_dict

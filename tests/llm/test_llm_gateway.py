@@ -118,12 +118,16 @@ def test_token_and_cost_budgets_refuse_the_next_call(script, tmp_path):
 
 
 def test_max_tokens_is_capped_by_the_token_budget_left(script, tmp_path):
+    from selfcoder.llm.budget import estimate_prompt_tokens
+
     path = script([{"content": "x", "usage": {"prompt_tokens": 90, "completion_tokens": 0}}, "y"])
-    with gateway(path, tmp_path, budget={"max_tokens": 100}, model={"max_tokens": 2048}) as gw:
+    with gateway(path, tmp_path, budget={"max_tokens": 200}, model={"max_tokens": 2048}) as gw:
         gw.complete(user("a"))
         gw.complete(user("b"), max_tokens=500)
     sent = read_jsonl(path.with_name(path.name + ".sent.jsonl"))
-    assert sent[0]["params"]["max_tokens"] == 100 and sent[1]["params"]["max_tokens"] == 10
+    prompt = estimate_prompt_tokens(user("a"))  # the prompt's reserved worst case comes off first
+    assert sent[0]["params"]["max_tokens"] == 200 - prompt
+    assert sent[1]["params"]["max_tokens"] == 200 - 90 - prompt
 
 
 def test_zero_budget_is_a_one_line_config_error():

@@ -46,7 +46,7 @@ def test_chat_completion_from_another_process(run, tmp_path):
     gw, path = run(["hello from the model", "second"])
     sock = tmp_path / "io" / "llm.sock"
     with gw, gw.serve(sock):
-        assert stat.S_ISSOCK(os.stat(sock).st_mode) and stat.S_IMODE(os.stat(sock).st_mode) == 0o666
+        assert stat.S_ISSOCK(os.stat(sock).st_mode) and stat.S_IMODE(os.stat(sock).st_mode) == 0o600
         first, second = client(sock, "POST", "/v1/chat/completions", chat("hi", temperature=0.3, max_tokens=40), chat("again"))
     assert not sock.exists()  # removed when the run ends
     assert first["status"] == 200

@@ -1,0 +1,188 @@
+"""A budget of tokens, dollars and calls that one run, or many runs at once, draw from.
+
+Why reservations: the limits used to be checked against what earlier calls had *used*, so 40
+calls sent at the same moment (an agent's threads, or evolve's parallel runs sharing one
+`--max-usd`) all saw an unspent budget and were all sent: 4 M tokens and $40 against 150 k
+tokens and $1.50. Now a call first *reserves* its worst case (its prompt's estimated tokens plus
+its `max_tokens`, and their price where the model's price is known), and a reservation that
+does not fit is not sent; when the reply arrives the reservation is replaced by what the call
+really used. A call that cannot fit *yet* because calls in flight hold the room waits for them
+(they usually use far less than their worst case); one that could not fit even if every call
+in flight used nothing is refused with `BudgetExceeded`.
+
+The only thing that can still push usage past a limit is a prompt that tokenizes to more tokens
+than `estimate_prompt_tokens` says (it counts one token per 3 UTF-8 bytes; BPE tokenizers give
+3.5-4.5 characters per token on English and code); the next call is then refused.
+
+One `Budget` is thread-safe and may be shared by any number of gateways (`Gateway(budget=)`,
+`selfcoder.runner.run(budget=)`); each gateway keeps its own run's `Usage` as well.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from selfcoder.errors import BudgetExceeded, ConfigError
+
+MESSAGE_OVERHEAD_TOKENS = 8  # role markers and separators a chat template adds per message
+WAIT_SLICE_S = 0.25  # how often a waiting reservation checks whether its caller gave up
+
+
+def estimate_prompt_tokens(messages: list[dict[str, Any]], tools: Any = None) -> int:
+    """An over-estimate of a prompt's tokens: one per 3 UTF-8 bytes of its text, plus a few per message."""
+    total = 0
+    for m in messages:
+        content = m.get("content")
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, default=str)
+        extra = {k: v for k, v in m.items() if k not in ("role", "content") and v}
+        if extra:
+            text += json.dumps(extra, ensure_ascii=False, default=str)
+        total += math.ceil(len(text.encode("utf-8", "replace")) / 3) + MESSAGE_OVERHEAD_TOKENS
+    if tools:
+        total += math.ceil(len(json.dumps(tools, ensure_ascii=False, default=str).encode()) / 3)
+    return total + MESSAGE_OVERHEAD_TOKENS
+
+
+@dataclass
+class Reservation:
+    """Room held for one call in flight; `max_tokens` is the completion size it was granted."""
+
+    tokens: int
+    cost_usd: float
+    max_tokens: int
+    open: bool = True
+
+
+class Budget:
+    """Limits (every one must be positive) plus what all calls drawing from it used and hold."""
+
+    def __init__(self, max_tokens: int, max_cost_usd: float, max_calls: int):
+        for name, value in (("max_tokens", max_tokens), ("max_cost_usd", max_cost_usd), ("max_calls", max_calls)):
+            if not value or value <= 0:
+                raise ConfigError(f"budget.{name} = {value!r}: must be greater than 0")
+        self.max_tokens, self.max_cost_usd, self.max_calls = int(max_tokens), float(max_cost_usd), int(max_calls)
+        self.calls = 0  # calls started (each counts once, whether it succeeds or fails)
+        self.used_tokens = 0
+        self.used_cost_usd = 0.0
+        self.reserved_tokens = 0
+        self.reserved_cost_usd = 0.0
+        self.in_flight = 0  # open reservations
+        self._cond = threading.Condition()
+
+    @classmethod
+    def from_settings(cls, s) -> "Budget":  # s: selfcoder.config.BudgetSettings
+        return cls(max_tokens=s.max_tokens, max_cost_usd=s.max_cost_usd, max_calls=s.max_calls)
+
+    # -- the questions -------------------------------------------------------------------------
+    def exceeded(self) -> str | None:
+        """Why no further call may start (by what was *used*), or None."""
+        with self._cond:
+            return self._spent()
+
+    def _spent(self) -> str | None:
+        if self.calls >= self.max_calls:
+            return f"call budget used: {self.calls} of {self.max_calls} calls"
+        if self.used_tokens >= self.max_tokens:
+            return f"token budget used: {self.used_tokens} of {self.max_tokens} tokens"
+        if self.used_cost_usd >= self.max_cost_usd:
+            return f"cost budget used: ${self.used_cost_usd:.4f} of ${self.max_cost_usd:.4f}"
+        return None
+
+    def check(self) -> None:
+        """Raise `BudgetExceeded` (one line) when no further call may start."""
+        reason = self.exceeded()
+        if reason:
+            raise BudgetExceeded(f"budget exceeded: {reason}")
+
+    # -- reserving -----------------------------------------------------------------------------
+    def reserve(
+        self,
+        prompt_tokens: int,
+        max_tokens: int,
+        price: tuple[float, float] | None = None,
+        *,
+        gave_up: Callable[[], bool] = lambda: False,
+    ) -> Reservation | None:
+        """Hold room for a call of `prompt_tokens` (estimated) and up to `max_tokens` completion tokens.
+
+        `price` is (USD per prompt token, USD per completion token), None when unknown (then only
+        the tokens and calls are reserved). The grant's `max_tokens` may be smaller than asked when
+        that is all the budget has left. Waits while calls in flight hold the room it needs (returns
+        None if `gave_up()` turns true meanwhile); raises `BudgetExceeded` when it cannot fit."""
+        with self._cond:
+            while True:
+                reason = self._spent()
+                if reason is None:
+                    grant = self._try(prompt_tokens, max_tokens, price)
+                    if isinstance(grant, Reservation):
+                        self.calls += 1
+                        self.in_flight += 1
+                        self.reserved_tokens += grant.tokens
+                        self.reserved_cost_usd += grant.cost_usd
+                        return grant
+                    reason = grant
+                if reason != "wait":
+                    raise BudgetExceeded(f"budget exceeded: {reason}")
+                if gave_up():
+                    return None
+                self._cond.wait(WAIT_SLICE_S)
+
+    def _try(self, prompt: int, want: int, price: tuple[float, float] | None) -> Reservation | str:
+        """A grant, a refusal reason, or "wait" (the whole grant fits once calls in flight settle)."""
+        tokens_left = self.max_tokens - self.used_tokens
+        if prompt + 1 > tokens_left:
+            return (f"token budget: this call needs ~{prompt + 1} tokens and only {tokens_left} of "
+                    f"{self.max_tokens} are left")  # fmt: skip
+        grant = min(want, tokens_left - prompt)  # what fits if the calls in flight used nothing
+        now = min(grant, tokens_left - self.reserved_tokens - prompt)  # what fits beside them
+        if price is not None:
+            per_in, per_out = price
+            cost_left = self.max_cost_usd - self.used_cost_usd
+            if prompt * per_in + per_out > cost_left:
+                return (f"cost budget: this call costs at least ${prompt * per_in + per_out:.4f} and only "
+                        f"${cost_left:.4f} of ${self.max_cost_usd:.4f} is left")  # fmt: skip
+            room_now = cost_left - self.reserved_cost_usd - prompt * per_in
+            if per_out > 0:
+                grant = min(grant, int((cost_left - prompt * per_in) / per_out))
+                now = min(now, int(room_now / per_out) if room_now > 0 else 0)
+            elif room_now < 0:
+                now = 0
+        if grant < 1:
+            return "cost budget: nothing left for a reply"
+        if now < grant and self.in_flight:
+            return "wait"  # only calls in flight can hold room that the budget still has
+        cost = prompt * price[0] + grant * price[1] if price is not None else 0.0
+        return Reservation(tokens=prompt + grant, cost_usd=cost, max_tokens=grant)
+
+    def settle(self, reservation: Reservation, tokens: int = 0, cost_usd: float = 0.0) -> None:
+        """Replace `reservation` with what the call really used (0 for a call that failed)."""
+        with self._cond:
+            if not reservation.open:
+                return
+            reservation.open = False
+            self.in_flight -= 1
+            self.reserved_tokens -= reservation.tokens
+            self.reserved_cost_usd -= reservation.cost_usd
+            if self.in_flight == 0:  # no float dust may hold room that nobody holds
+                self.reserved_tokens, self.reserved_cost_usd = 0, 0.0
+            self.used_tokens += int(tokens)
+            self.used_cost_usd += float(cost_usd)
+            self._cond.notify_all()
+
+    # -- records -------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The limits and what was used so far (the gateway's summary and result.json show it)."""
+        with self._cond:
+            return {"max_tokens": self.max_tokens, "max_cost_usd": self.max_cost_usd, "max_calls": self.max_calls,
+                    "used": {"calls": self.calls, "tokens": self.used_tokens, "cost_usd": round(self.used_cost_usd, 8)},
+                    "reserved": {"tokens": self.reserved_tokens, "cost_usd": round(self.reserved_cost_usd, 8)}}  # fmt: skip
+
+    to_json = to_dict
+
+    def __repr__(self) -> str:
+        return (f"Budget(max_tokens={self.max_tokens}, max_cost_usd={self.max_cost_usd}, max_calls={self.max_calls}, "
+                f"used_tokens={self.used_tokens}, used_cost_usd={self.used_cost_usd:.4f}, calls={self.calls})")  # fmt: skip
