@@ -101,6 +101,8 @@ def gc(
         typer.echo(f"{'would kill' if dry_run else 'killed'} process {pid}")
     for name in report.containers:
         typer.echo(f"{verb} container {name}")
+    for path in report.cgroups:
+        typer.echo(f"{verb} cgroup {path}")
     for note in report.notes:
         typer.secho(note, err=True, fg="yellow")
     if report.empty:

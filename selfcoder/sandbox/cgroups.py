@@ -171,14 +171,7 @@ class Cgroup:
         if self.paths:
             self.kill()
         for path in self.paths:
-            for _ in range(50):
-                try:
-                    path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:  # EBUSY while the last task is still exiting
-                    time.sleep(0.02)
+            _rmdir(path)
 
     def exists(self) -> bool:
         return any(path.exists() for path in self.paths)
@@ -192,6 +185,45 @@ class Cgroup:
             return None
 
 
+def _rmdir(path: Path, wait_s: float = 5.0) -> bool:
+    """rmdir a cgroup, waiting while its last tasks finish exiting (EBUSY meanwhile)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            path.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
+def sweep_stale(min_age_s: float = 60.0, dry_run: bool = False) -> list[str]:
+    """Empty `selfcoder-*` cgroups older than `min_age_s` (a close() whose rmdir lost a race with
+    an exiting task, an owner killed before writing owner.json): remove them. A live sandbox's
+    group holds its processes; a group younger than a minute may be one being set up."""
+    found = []
+    for dirpath, dirnames, _ in os.walk(CGROUP_FS):
+        if dirpath.count("/") > 8:
+            dirnames[:] = []
+            continue
+        for name in list(dirnames):
+            path = Path(dirpath) / name
+            if not name.startswith("selfcoder-"):
+                continue
+            dirnames.remove(name)  # never descend into a sandbox's group
+            try:
+                empty = not (path / "cgroup.procs").read_text().strip()
+                old = time.time() - path.stat().st_mtime > min_age_s
+            except OSError:
+                continue
+            if empty and old and (dry_run or _rmdir(path, 1.0)):
+                found.append(str(path))
+    return found
+
+
 def remove_paths(paths: list[str]) -> None:
     """Remove cgroups recorded by a sandbox whose owner died (`selfcoder sandbox gc`)."""
     safe = [Path(p) for p in paths if Path(p).is_relative_to(CGROUP_FS) and ".." not in Path(p).parts]
@@ -201,7 +233,7 @@ def remove_paths(paths: list[str]) -> None:
 
 def cgroup_problem() -> str | None:
     """None when a local sandbox gets a cgroup here, else why not (for `sandbox check`)."""
-    group, why = Cgroup.create(f"probe-{os.getpid()}", 64, 16)
+    group, why = Cgroup.create(f"selfcoder-probe-{os.getpid()}", 64, 16)
     if group is None:
         return why
     group.remove()

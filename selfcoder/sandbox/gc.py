@@ -42,11 +42,12 @@ class GcReport:
     directories: list[str] = field(default_factory=list)
     processes: list[int] = field(default_factory=list)
     containers: list[str] = field(default_factory=list)
+    cgroups: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.directories or self.processes or self.containers)
+        return not (self.directories or self.processes or self.containers or self.cgroups)
 
 
 def gc(*, dry_run: bool = False, docker: bool = True) -> GcReport:
@@ -67,6 +68,7 @@ def gc(*, dry_run: bool = False, docker: bool = True) -> GcReport:
             if not dry_run:
                 _kill(pid)
     _collect_io_dirs(report, dry_run)
+    report.cgroups.extend(cgroups.sweep_stale(dry_run=dry_run))
     if docker:
         _gc_docker(report, dry_run)
     return report

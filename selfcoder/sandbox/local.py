@@ -158,6 +158,11 @@ class LocalSandbox(ExecutorSandbox):
         return a + executor_argv(PYTHON, self.limits, WORKDIR, own_pid_namespace=True, fds=fds)
 
     def _start(self) -> None:
+        if self._cgroup is not None and not all(p.is_dir() for p in self._cgroup.paths):
+            # swept by `sandbox gc` while empty (every process was killed, no command since): anew
+            self._cgroup.remove()
+            self._cgroup, why = Cgroup.create(f"selfcoder-{self.id}", self.limits.memory_mb, self.limits.pids)
+            self.cgroup_note = why or None
         if self._cgroup is not None:
             how = {"preexec_fn": _child_setup(self._cgroup, self.uid)}
         elif self.uid is not None:

@@ -261,3 +261,24 @@ def test_gc_sweeps_io_dirs_of_dead_owners(tmp_path, monkeypatch):
     assert sorted(report.directories) == expected
     assert not io["dead"].exists() and not io["old"].exists()
     assert io["live"].exists() and io["new"].exists() and (target / "keep.txt").read_text() == "keep"
+
+
+def test_gc_sweeps_stale_empty_cgroups_only(tmp_path, monkeypatch):
+    from selfcoder.sandbox.cgroups import Cgroup
+    from selfcoder.sandbox.gc import gc
+
+    stale, why = Cgroup.create(f"selfcoder-{run_id()}-stale", 64, 16)
+    if stale is None:
+        pytest.skip(f"no cgroups here: {why}")
+    fresh, _ = Cgroup.create(f"selfcoder-{run_id()}-fresh", 64, 16)
+    try:
+        long_ago = time.time() - 3600
+        for path in stale.paths:
+            os.utime(path, (long_ago, long_ago))
+        monkeypatch.setenv("SELFCODER_SANDBOX_ROOT", str(tmp_path / "sandboxes"))
+        report = gc(docker=False)
+        assert sorted(report.cgroups) == sorted(map(str, stale.paths)) and not stale.exists()
+        assert fresh.exists()
+    finally:
+        stale.remove()
+        fresh.remove()
