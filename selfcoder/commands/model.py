@@ -2,7 +2,8 @@
 
 `install` puts llama-cpp-python[server] into this Python and assembles the verified GGUF;
 `serve` runs it in the foreground on 127.0.0.1 (runs use it and leave it running);
-`status` says what is installed and running and what `model.name = "auto"` resolves to.
+`status` says what is installed and running, what `model.name = "auto"` resolves to, and the
+server's last crash (signal or exit code, log lines; recorded by local_server).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def status(repo: Path = _REPO, as_json: bool = typer.Option(False, "--json", hel
     )  # fmt: skip
     info["model_setting"] = settings.model.name
     info["resolves_to"] = choose(settings.model.name)
+    info["last_crash"] = local_server.last_crash()
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return
@@ -123,6 +125,15 @@ def status(repo: Path = _REPO, as_json: bool = typer.Option(False, "--json", hel
     where = f"running, pid {srv['pid']}, {srv['api_base']}, {srv['mode']}" if srv else "not running"
     typer.echo(f"server:      {where}")
     typer.echo(f"model.name = {info['model_setting']!r} resolves to {info['resolves_to']!r}")
+    crash = info["last_crash"]
+    if crash:
+        import time
+
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(crash.get("time", 0)))
+        typer.echo(f"last crash:  {when}: the server {crash.get('what')} ({crash.get('phase')}); "
+                   f"log: {crash.get('log')}; {crash.get('hint')}")  # fmt: skip
+        for line in crash.get("log_tail") or []:
+            typer.echo(f"             | {line}")
     if not (info["llama_cpp"] and info["model_verified"]):
         typer.echo("install with: selfcoder model install")
 

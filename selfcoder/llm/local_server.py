@@ -12,6 +12,12 @@ One server per machine user, described by a state file under the cache dir
   A gateway killed with -9 leaves a lease whose pid is dead, which counts as released.
 
 Starting is serialised with a file lock, so concurrent runs share one server.
+
+When llama.cpp dies on its own (a signal such as SIGILL from a CPU instruction the VM forbids,
+the out-of-memory killer, an exit code), the process that started it writes what happened to
+`last_crash.json` next to `server.log`; the gateway turns it into one `ModelError` line
+(`crash_message`) and `selfcoder model status` shows it. `threads = 0` or `"auto"` means every
+CPU this process may use (`available_cpus`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import math
 import os
 import signal
 import socket
@@ -38,6 +45,13 @@ from selfcoder.llm.local_model import llama_cpp_installed, model_path, verify
 from selfcoder.llm.models import LOCAL_ALIAS
 
 READY_TIMEOUT_S = 180.0
+CRASH_FILE = "last_crash.json"
+LOG_TAIL_LINES = 5
+_SIGNAL_MEANING = {
+    "SIGILL": "illegal instruction", "SIGKILL": "out of memory? the kernel's OOM killer sends SIGKILL",
+    "SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted", "SIGFPE": "arithmetic error",
+    "SIGTERM": "terminated by someone else",
+}  # fmt: skip
 
 
 def cache_dir() -> Path:
@@ -147,6 +161,116 @@ def check_installed(settings) -> Path:
     return gguf
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask), cut to its cgroup's cpu.max quota."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    try:
+        rel = next(line.split(":", 2)[2].strip() for line in Path("/proc/self/cgroup").read_text().splitlines()
+                   if line.startswith("0::"))  # fmt: skip
+        quota, period = (Path("/sys/fs/cgroup") / rel.lstrip("/") / "cpu.max").read_text().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError, StopIteration, IndexError):
+        pass
+    return max(1, n)
+
+
+def resolve_threads(threads: int | str | None) -> int:
+    """`threads` as a number: 0, None or "auto" mean every CPU this process may use."""
+    if threads in (None, 0, "0", "auto"):
+        return available_cpus()
+    try:
+        n = int(threads)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ModelError(f"local_model.threads = {threads!r}: must be a positive number or 'auto'") from None
+    if n < 0:
+        raise ModelError(f"local_model.threads = {threads!r}: must be a positive number or 'auto'")
+    return n or available_cpus()
+
+
+# -- crashes ---------------------------------------------------------------------------------------
+def describe_exit(returncode: int) -> str:
+    """'was killed by SIGILL (illegal instruction)' or 'exited with code 1'."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+        meaning = _SIGNAL_MEANING.get(name)
+        return f"was killed by {name}" + (f" ({meaning})" if meaning else "")
+    return f"exited with code {returncode}"
+
+
+def _log_lines(n: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        with open(state_dir() / "server.log", "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line.strip()[:300] for line in text.splitlines() if line.strip()][-n:]
+
+
+def record_crash(server_pid: int, returncode: int, phase: str) -> dict:
+    """Write `last_crash.json` (what happened, the log's last lines, what to do) and return it."""
+    tail = _log_lines()
+    name = ""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+    if name == "SIGILL":
+        hint = "rebuild with `selfcoder model install --rebuild`"
+    elif name == "SIGKILL" or any("out of memory" in l.lower() or "failed to allocate" in l.lower() for l in tail):
+        hint = "free some memory or lower local_model.n_ctx, then run again"
+    else:
+        hint = "if it happens again, rebuild with `selfcoder model install --rebuild`"
+    record = {"time": time.time(), "server_pid": server_pid, "returncode": returncode, "signal": name or None,
+              "what": describe_exit(returncode), "phase": phase, "log": str(state_dir() / "server.log"),
+              "log_tail": tail, "hint": hint}  # fmt: skip
+    path = state_dir() / CRASH_FILE
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(path)
+    return record
+
+
+def last_crash() -> dict | None:
+    """The last recorded crash of the local server, or None."""
+    try:
+        record = json.loads((state_dir() / CRASH_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def crash_of(server_pid: int, wait_s: float = 3.0) -> dict | None:
+    """The crash record of the llama.cpp process `server_pid`, waiting up to `wait_s` for the process
+    that watches it to write one; None when it is not dead or no record came."""
+    if _alive(server_pid):
+        return None
+    deadline = time.monotonic() + wait_s
+    while True:
+        record = last_crash()
+        if record and record.get("server_pid") == server_pid:
+            return record
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
+
+
+def crash_message(record: dict) -> str:
+    """One line: what happened, where the log is, what to do, and the log's last lines."""
+    msg = f"the local model server {record.get('what', 'died')} — see {record.get('log')}; {record.get('hint', '')}".rstrip("; ")
+    tail = record.get("log_tail") or []
+    return msg + (f" — last log lines: {' | '.join(tail)}" if tail else "")
+
+
 def server_command(gguf: Path, port: int, threads: int, n_ctx: int) -> list[str]:
     return [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LOCAL_ALIAS,
@@ -154,15 +278,22 @@ def server_command(gguf: Path, port: int, threads: int, n_ctx: int) -> list[str]
     ]  # fmt: skip
 
 
-def run_server(settings, mode: str, idle_stop_s: float | None = None, on_ready=None) -> None:
-    """Run llama.cpp in the foreground until it exits, a signal arrives or (on demand) it idles out."""
-    gguf = check_installed(settings)
+def run_server(settings, mode: str, idle_stop_s: float | None = None, on_ready=None,
+               server_cmd: list[str] | None = None) -> None:
+    """Run llama.cpp in the foreground until it exits, a signal arrives or (on demand) it idles out.
+
+    `server_cmd` replaces the llama.cpp command (its "{port}" is filled in): the tests run a tiny
+    real server there that crashes or stalls on purpose. A server that dies on its own is recorded
+    (`record_crash`)."""
     port = settings.port or free_port()
+    threads = resolve_threads(settings.threads)
+    if server_cmd:
+        gguf, cmd = Path(server_cmd[0]), [a.replace("{port}", str(port)) for a in server_cmd]
+    else:
+        gguf = check_installed(settings)
+        cmd = server_command(gguf, port, threads, settings.n_ctx)
     log = open(state_dir() / "server.log", "ab")
-    child = subprocess.Popen(
-        server_command(gguf, port, settings.threads, settings.n_ctx),
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
@@ -171,19 +302,20 @@ def run_server(settings, mode: str, idle_stop_s: float | None = None, on_ready=N
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not is_ready(port, timeout=1.0):
             if child.poll() is not None:
-                raise ModelError(f"the local model server exited ({child.returncode}): {_log_tail()}")
+                raise ModelError(crash_message(record_crash(child.pid, child.returncode, "starting")))
             if stop.is_set() or time.monotonic() > deadline:
                 raise ModelError(f"the local model server did not answer within {READY_TIMEOUT_S:.0f} s")
             time.sleep(0.25)
-        state = ServerState(os.getpid(), child.pid, port, mode, str(gguf), settings.threads, settings.n_ctx, time.time())
+        state = ServerState(os.getpid(), child.pid, port, mode, str(gguf), threads, settings.n_ctx, time.time())
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(state)))
         tmp.replace(path)
         if on_ready:
             on_ready(state)
         idle_since: float | None = None
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             if child.poll() is not None:
+                record_crash(child.pid, child.returncode, "serving")  # it ended without being asked to
                 break
             if idle_stop_s is None:
                 continue
@@ -222,28 +354,32 @@ class Lease:
         self.path.unlink(missing_ok=True)
 
 
-def acquire(settings) -> Lease:
-    """Use the running server or start one on demand; returns a lease on it."""
+def acquire(settings, server_cmd: list[str] | None = None) -> Lease:
+    """Use the running server or start one on demand (`server_cmd`: see `run_server`); returns a lease."""
     lease = state_dir() / "leases" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.lease"
     with _start_lock():
         lease.write_text(str(time.time()))
         try:
             state = read_state()
             if state is None:
-                state = _start_on_demand(settings)
+                state = _start_on_demand(settings, server_cmd)
         except BaseException:
             lease.unlink(missing_ok=True)
             raise
     return Lease(state, lease)
 
 
-def _start_on_demand(settings) -> ServerState:
-    check_installed(settings)
+def _start_on_demand(settings, server_cmd: list[str] | None = None) -> ServerState:
+    if not server_cmd:
+        check_installed(settings)
     cmd = [
         sys.executable, "-m", "selfcoder.llm.local_server", "supervise",
         "--models-dir", str(settings.models_dir), "--threads", str(settings.threads), "--n-ctx", str(settings.n_ctx),
         "--port", str(settings.port), "--idle-stop", str(settings.idle_stop_s),
     ]  # fmt: skip
+    if server_cmd:
+        cmd += ["--server-cmd", json.dumps(server_cmd)]
+    started = time.time()
     with open(state_dir() / "server.log", "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     threading.Thread(target=proc.wait, daemon=True).start()  # reap it whenever it exits
@@ -253,6 +389,9 @@ def _start_on_demand(settings) -> ServerState:
         if state is not None and state.pid == proc.pid:
             return state
         if proc.poll() is not None:
+            crash = last_crash()
+            if crash and crash.get("phase") == "starting" and crash.get("time", 0) >= started:
+                raise ModelError(crash_message(crash))
             raise ModelError(f"the local model server did not start: {_log_tail()}")
         time.sleep(0.25)
     os.kill(proc.pid, signal.SIGTERM)
@@ -275,16 +414,18 @@ def _main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m selfcoder.llm.local_server")
     p.add_argument("command", choices=["supervise"])
     p.add_argument("--models-dir", required=True)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", default="auto", help="a number, or auto (every CPU this process may use)")
     p.add_argument("--n-ctx", type=int, default=8192)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--idle-stop", type=float, default=300.0)
+    p.add_argument("--server-cmd", default=None, help="a JSON list replacing the llama.cpp command (tests)")
     a = p.parse_args(argv)
-    from selfcoder.config import LocalModelSettings
+    from types import SimpleNamespace
 
-    s = LocalModelSettings(models_dir=Path(a.models_dir), threads=a.threads, n_ctx=a.n_ctx, port=a.port, idle_stop_s=a.idle_stop)
+    # a plain namespace: `threads` may be "auto" whatever LocalModelSettings accepts
+    s = SimpleNamespace(models_dir=Path(a.models_dir), threads=a.threads, n_ctx=a.n_ctx, port=a.port, idle_stop_s=a.idle_stop)
     try:
-        run_server(s, "on_demand", idle_stop_s=a.idle_stop)
+        run_server(s, "on_demand", idle_stop_s=a.idle_stop, server_cmd=json.loads(a.server_cmd) if a.server_cmd else None)
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
