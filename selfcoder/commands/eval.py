@@ -1,0 +1,109 @@
+"""`selfcoder eval`: run an agent on a SWE-bench–style task set (or grade given predictions) and
+write official predictions, report.json and a summary table. Rerunning resumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from selfcoder.errors import SelfcoderError
+
+
+def eval_command(
+    tasks_file: Path = typer.Argument(..., metavar="TASKS", help="Task set: SWE-bench instances as JSONL (plus repo_path, test_cmd, environment)."),
+    out: Path = typer.Option(..., "--out", help="Output directory: predictions.jsonl, report.json, instances/, runs/. Reused to resume."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="Scaffold: an archive node id ('seed') or a scaffold directory."),
+    predictions: Optional[str] = typer.Option(None, "--predictions", help="Grade these instead of running an agent: a predictions JSONL file, 'gold' or 'empty'."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Instances at once, each in its own sandboxes."),
+    executor: str = typer.Option("local", "--executor", help="local (a pool of threads on this machine)."),
+    instances: Optional[List[str]] = typer.Option(None, "--instances", help="Only these instance ids (repeat the option)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N instances."),
+    max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on the model over the whole evaluation."),
+    model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file>."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
+) -> None:
+    """Evaluate an agent on TASKS with SWE-bench's rules. Exit code 0 when every instance was
+    evaluated (resolved or not), 1 when some are errors, 130 on Ctrl-C (finished ones are kept)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.safe_text import markup
+    from selfcoder.config import load_settings
+    from selfcoder.eval.evaluate import Evaluation
+    from selfcoder.eval.predictions import builtin_predictions, read_predictions
+    from selfcoder.eval.report import summary_table
+    from selfcoder.eval.tasks import load_task_set, select
+
+    if executor != "local":
+        raise SelfcoderError(f"--executor {executor}: only 'local' is available in this version")
+    if predictions is not None and agent is not None:
+        raise SelfcoderError("give either --agent (run an agent) or --predictions (grade), not both")
+    console = Console(stderr=True)
+    task_set = load_task_set(tasks_file)
+    for problem in task_set.problems:
+        console.print(f"[yellow]skipped: {markup(problem)}[/]")
+    tasks = select(task_set.tasks, instances, limit)
+    problems = list(task_set.problems)
+    loaded = load_settings(None)
+    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
+                               ("agent.node", agent, "--agent")):
+        if value is not None:
+            loaded.override(key, value, option)
+    print_refusals(loaded)
+    settings = loaded.settings
+    preds = None
+    if predictions is not None:
+        if predictions in ("gold", "empty"):
+            preds = builtin_predictions(predictions, tasks)
+        else:
+            preds, bad = read_predictions(Path(predictions))
+            problems += bad
+            known = {t.instance_id for t in task_set.tasks}
+            problems += [f"{predictions}: prediction for {i}, which is not in the task set" for i in preds if i not in known]
+        for problem in problems[len(task_set.problems):]:
+            console.print(f"[yellow]skipped: {markup(problem)}[/]")
+    budget = None
+    if max_usd is not None:
+        from selfcoder.llm.budget import Budget
+
+        if max_usd <= 0:
+            raise SelfcoderError("--max-usd must be greater than 0")
+        n = max(1, len(tasks))
+        budget = Budget(max_tokens=settings.budget.max_tokens * n, max_cost_usd=max_usd,
+                        max_calls=settings.budget.max_calls * n)
+    scaffold = None
+    if preds is None:
+        from selfcoder.scaffold import resolve_scaffold
+
+        scaffold = resolve_scaffold(settings.agent.node)
+    with Progress(TextColumn("[bold]eval[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        bar_id = bar.add_task("eval", total=len(tasks), info="")
+
+        def on_progress(p) -> None:
+            info = f"resolved {p.resolved} · ${p.cost_usd:.4f}" + (f" · {markup(p.last)}" if p.last else "")
+            if p.skipped:
+                info += f" · {p.skipped} done before"
+            bar.update(bar_id, total=p.total, completed=p.done + p.skipped, info=info)
+
+        evaluation = Evaluation(tasks, out, settings=settings, predictions=preds, workers=workers, scaffold=scaffold,
+                                budget=budget, problems=problems, on_progress=on_progress,
+                                log=lambda line: bar.console.print(markup(line)))
+        try:
+            report = evaluation.run()
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted: finished instances are kept in {markup(out)}; "
+                          "run the same command again to resume[/]")
+            raise typer.Exit(130)
+    Console().print(summary_table(report))
+    if evaluation.stop_reason:
+        console.print(f"[yellow]stopped early: {markup(evaluation.stop_reason)}; rerun with more budget to go on[/]")
+    console.print(f"predictions: {markup(out / 'predictions.jsonl')}  report: {markup(out / 'report.json')}")
+    raise typer.Exit(1 if report["error_instances"] else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)

@@ -1,0 +1,86 @@
+"""report.json (the official harness's run report, plus cost and time per instance) and the
+summary table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from selfcoder.eval.predictions import atomic_write, write_predictions
+from selfcoder.task import Task
+
+SCHEMA_VERSION = 2
+
+
+def build_report(tasks: list[Task], records: dict[str, dict], *, submitted: list[str],
+                 problems: list[str] = (), model: str = "") -> dict:
+    """The official fields (`resolved_ids`, `unresolved_ids`, `empty_patch_ids`, `error_ids`,
+    `completed_ids`, `incomplete_ids`, counts) for `tasks`, then selfcoder's per-instance numbers."""
+    ids = [t.instance_id for t in tasks]
+    done = {i: records[i] for i in ids if i in records}
+    by = {k: [i for i, r in done.items() if r["outcome"] == k] for k in ("resolved", "unresolved", "empty_patch", "error")}
+    completed = by["resolved"] + by["unresolved"]
+    instances = {
+        i: {k: r.get(k) for k in ("outcome", "message", "resolution", "run_status", "tokens", "cost_usd", "calls",
+                                  "wall_s", "agent_s", "test_s")}
+        for i, r in done.items()
+    }
+    return {
+        "total_instances": len(ids),
+        "submitted_instances": len(submitted),
+        "completed_instances": len(completed),
+        "resolved_instances": len(by["resolved"]),
+        "unresolved_instances": len(by["unresolved"]),
+        "empty_patch_instances": len(by["empty_patch"]),
+        "error_instances": len(by["error"]),
+        "completed_ids": sorted(completed),
+        "incomplete_ids": sorted(i for i in submitted if i not in done),
+        "empty_patch_ids": sorted(by["empty_patch"]),
+        "submitted_ids": sorted(submitted),
+        "resolved_ids": sorted(by["resolved"]),
+        "unresolved_ids": sorted(by["unresolved"]),
+        "error_ids": sorted(by["error"]),
+        "schema_version": SCHEMA_VERSION,
+        "model_name_or_path": model,
+        "totals": {
+            "tokens": sum(r.get("tokens") or 0 for r in done.values()),
+            "cost_usd": round(sum(r.get("cost_usd") or 0.0 for r in done.values()), 6),
+            "wall_s": round(sum(r.get("wall_s") or 0.0 for r in done.values()), 3),
+        },
+        "instances": instances,
+        "problems": list(problems),
+    }
+
+
+def write_outputs(out: Path, tasks: list[Task], records: dict[str, dict], *, submitted: list[str],
+                  problems: list[str] = (), model: str = "") -> dict:
+    """predictions.jsonl and report.json from the records (each written atomically)."""
+    order = [t.instance_id for t in tasks if t.instance_id in records]
+    write_predictions(Path(out) / "predictions.jsonl", [
+        {"instance_id": i, "model_name_or_path": records[i].get("model_name_or_path", model),
+         "model_patch": records[i].get("model_patch", "")} for i in order])
+    report = build_report(tasks, records, submitted=submitted, problems=problems, model=model)
+    atomic_write(Path(out) / "report.json", json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def summary_table(report: dict):
+    """A rich table: one row per instance, then the totals."""
+    from rich.table import Table
+
+    from selfcoder.commands.safe_text import markup
+
+    table = Table(title=f"{report['resolved_instances']} of {report['total_instances']} resolved")
+    for column in ("instance", "outcome", "tokens", "cost $", "wall s", "note"):
+        table.add_column(column, justify="right" if column in ("tokens", "cost $", "wall s") else "left")
+    colours = {"resolved": "green", "unresolved": "yellow", "empty_patch": "dim", "error": "red"}
+    for i, row in sorted(report["instances"].items()):
+        outcome = row["outcome"]
+        table.add_row(markup(i), f"[{colours.get(outcome, 'white')}]{outcome}[/]", str(row.get("tokens") or 0),
+                      f"{row.get('cost_usd') or 0:.4f}", f"{row.get('wall_s') or 0:.1f}",
+                      markup((row.get("message") or "")[:80]))
+    totals = report["totals"]
+    table.add_row("[bold]total[/]", "", str(totals["tokens"]), f"{totals['cost_usd']:.4f}", f"{totals['wall_s']:.1f}",
+                  f"{report['unresolved_instances']} unresolved, {report['empty_patch_instances']} empty, "
+                  f"{report['error_instances']} errors")
+    return table

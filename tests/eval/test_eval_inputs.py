@@ -1,0 +1,83 @@
+"""Task sets, predictions and the grading rule: bad input is reported and the rest goes on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from selfcoder.errors import SelfcoderError
+from selfcoder.eval import grading
+from selfcoder.eval.predictions import builtin_predictions, read_predictions, write_predictions
+from selfcoder.eval.tasks import default_test_cmd, load_task_set, log_parser_of, select
+from selfcoder.task import Task
+
+
+def instance(i: str, **kw) -> dict:
+    return {"instance_id": i, "problem_statement": "p", "repo": "o/r", "FAIL_TO_PASS": '["t1"]',
+            "PASS_TO_PASS": "[]", "repo_path": "repo", **kw}
+
+
+def test_bad_lines_are_reported_with_their_number_and_the_rest_loads(tmp_path):
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("\n".join([json.dumps(instance("a")), "{not json", json.dumps({"instance_id": "b"}),
+                               "", json.dumps(instance("c")), json.dumps(instance("a"))]) + "\n")
+    task_set = load_task_set(path)
+    assert [t.instance_id for t in task_set.tasks] == ["a", "c"]
+    assert [p.split(": ")[0] for p in task_set.problems] == [f"{path}:2", f"{path}:3", f"{path}:6"]
+    assert "problem_statement" in task_set.problems[1] and "twice" in task_set.problems[2]
+    assert task_set.tasks[0].fail_to_pass == ["t1"]  # F2P as a JSON string, as in SWE-bench dumps
+    assert task_set.tasks[0].repo_path == tmp_path / "repo"
+
+
+def test_unknown_instance_ids_are_named(tmp_path):
+    tasks = [Task.model_validate(instance(i)) for i in ("a", "b", "c")]
+    assert [t.instance_id for t in select(tasks, ["c", "a"], None)] == ["a", "c"]
+    assert [t.instance_id for t in select(tasks, None, 2)] == ["a", "b"]
+    with pytest.raises(SelfcoderError, match="unknown instance id.*zz"):
+        select(tasks, ["a", "zz"], None)
+
+
+def test_predictions_round_trip_in_the_official_format_and_bad_lines_are_problems(tmp_path):
+    path = tmp_path / "preds.jsonl"
+    write_predictions(path, [{"instance_id": "a", "model_name_or_path": "m", "model_patch": "diff"}])
+    assert json.loads(path.read_text()) == {"instance_id": "a", "model_name_or_path": "m", "model_patch": "diff"}
+    path.write_text(path.read_text() + "oops\n" + json.dumps({"model_patch": "x"}) + "\n")
+    found, problems = read_predictions(path)
+    assert list(found) == ["a"] and len(problems) == 2 and problems[0].startswith(f"{path}:2")
+    tasks = [Task.model_validate(instance("a", patch="GOLD"))]
+    assert builtin_predictions("gold", tasks)["a"]["model_patch"] == "GOLD"
+    assert builtin_predictions("empty", tasks)["a"]["model_patch"] == ""
+
+
+def test_official_test_commands_and_parsers_for_known_repositories():
+    test_patch = "diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n@@ -1 +1 @@\n-a\n+b\n"
+    sympy = Task.model_validate(instance("s", repo="sympy/sympy", test_patch=test_patch.format("sympy/core/tests/test_basic.py")))
+    assert default_test_cmd(sympy).endswith("bin/test -C --verbose sympy/core/tests/test_basic.py")
+    assert log_parser_of(sympy) == "sympy"
+    django = Task.model_validate(instance("d", repo="django/django", test_patch=test_patch.format("tests/model_fields/test_uuid.py")))
+    assert default_test_cmd(django).endswith("--parallel 1 model_fields.test_uuid")
+    assert log_parser_of(django) == "django"
+    plain = Task.model_validate(instance("p", test_cmd="python3 -m unittest -v"))
+    assert log_parser_of(plain) == "unittest"
+    assert log_parser_of(Task.model_validate(instance("q", test_cmd="python -m pytest -q"))) == "pytest-ra"
+
+
+@pytest.mark.parametrize("statuses,f2p,p2p,expected", [
+    ({"a": "passed", "b": "passed"}, ["a"], ["b"], grading.FULL),
+    ({"a": "passed"}, ["a"], ["missing"], grading.NO),  # a missing test counts as failed
+    ({"a": "skipped", "b": "passed"}, ["a"], ["b"], grading.NO),  # a skipped target test is no fix
+    ({"a": "passed", "b": "skipped"}, ["a"], ["b"], grading.FULL),  # a skipped old test is no regression
+    ({"a": "passed", "c": "error", "b": "passed"}, ["a", "c"], ["b"], grading.PARTIAL),
+    ({"a": "passed", "b": "failed"}, ["a"], ["b"], grading.NO),
+    ({"t[x-1]": "passed", "t[x-2]": "passed"}, ["t[x-"], [], grading.FULL),  # a truncated parametrized id
+    ({"t[x-1]": "passed", "t[x-2]": "failed"}, ["t[x-"], [], grading.NO),
+])
+def test_the_official_rule(statuses, f2p, p2p, expected):
+    assert grading.resolution_status(grading.tests_report(statuses, f2p, p2p, official=False)) == expected
+
+
+def test_a_failing_command_that_reports_only_passes_grades_nothing():
+    assert grading.inconsistent_exit(1, {"a": "passed"})
+    assert not grading.inconsistent_exit(1, {"a": "passed", "b": "failed"})
+    assert not grading.inconsistent_exit(0, {"a": "passed"})
