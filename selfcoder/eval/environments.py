@@ -76,12 +76,15 @@ class Environment:
     venv: Path | None = None
     mounts: list[Mount] = field(default_factory=list)
     install: str | None = None
+    lib: Path | None = None  # LD_LIBRARY_PATH for a copied interpreter
 
     def wrap(self, test_cmd: str) -> str:
         parts = []
         if self.venv is not None:
             bin_dir = shlex.quote(str(self.venv / "bin"))
             parts.append(f"export VIRTUAL_ENV={shlex.quote(str(self.venv))} PATH={bin_dir}:\"$PATH\"")
+        if self.lib is not None:
+            parts.append(f"export LD_LIBRARY_PATH={shlex.quote(str(self.lib))}")
         if self.install:
             parts.append(f"{{ {self.install} ; }} >/tmp/selfcoder-install.log 2>&1 || "
                          "{ echo 'environment install command failed:'; tail -50 /tmp/selfcoder-install.log; exit 126; }")
@@ -139,6 +142,42 @@ def find_interpreter(spec: EnvSpec) -> tuple[str, tuple[int, ...]]:
     raise EnvironmentProblem(f"Python {spec.python} is not installed on this machine (looked in {where})")
 
 
+def _reachable_by_others(path: Path) -> bool:
+    """Whether any uid can traverse to `path` (every ancestor o+x)."""
+    path = Path(path).resolve()
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
+
+
+def readable_interpreter(python: str, root: Path, log: Callable[[str], None]) -> tuple[str, Path | None]:
+    """(an interpreter a sandbox uid can run, its library dir for LD_LIBRARY_PATH or None).
+
+    bubblewrap runs as the sandbox uid, so it cannot even bind-mount pyenv's interpreters under
+    /root (mode 700): such an installation is copied once into the cache. pyenv's binaries name
+    their libpython by an absolute RUNPATH, hence LD_LIBRARY_PATH for the copy."""
+    prefix = _base_prefix(python)
+    if _reachable_by_others(prefix):
+        return python, None
+    copy = root / "pythons" / f"{prefix.name}-{hashlib.sha256(str(prefix).encode()).hexdigest()[:8]}"
+    with open(root / f".{copy.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (copy / ".complete").exists():
+            log(f"copying the Python installation {prefix} to {copy} (readable by sandboxes)")
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(prefix, copy, symlinks=True,
+                            ignore=lambda d, names: [n for n in names if n in ("test", "__pycache__")
+                                                     and Path(d).parent.name == "lib"] )
+            _readable(copy)
+            (copy / ".complete").write_text(str(prefix))
+    return str(copy / "bin" / Path(python).name), copy / "lib"
+
+
+def _lib_env(lib: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if lib is not None:
+        env["LD_LIBRARY_PATH"] = str(lib)
+    return env
+
+
 def spec_hash(spec: EnvSpec, interpreter: str, version: tuple[int, ...]) -> str:
     data = {"python": ".".join(map(str, version)), "interpreter": os.path.realpath(interpreter),
             "requirements": list(spec.requirements)}
@@ -158,6 +197,8 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
     """The cached virtualenv for `spec` (built now if missing)."""
     python, version = find_interpreter(spec)
     root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    python, lib = readable_interpreter(python, root, log)
     root.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         root.chmod(0o755)  # sandbox uids traverse it to reach the venvs
@@ -180,7 +221,8 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
                 out.write(f"$ {shlex.join(step)}\n")
                 out.flush()
                 try:
-                    res = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT_S)
+                    res = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT_S,
+                                         env=_lib_env(lib))
                     code = res.returncode
                 except subprocess.TimeoutExpired:
                     code = -1
@@ -190,7 +232,8 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
                     raise EnvironmentProblem(f"building the Python {spec.python} environment failed "
                                              f"(log: {log_path}): {' | '.join(tail)}")
         (tmp / "selfcoder-env.json").write_text(json.dumps(
-            {"python": python, "version": list(version), "requirements": list(spec.requirements)}))
+            {"python": python, "version": list(version), "requirements": list(spec.requirements),
+             "lib": str(lib) if lib else None}))
         (tmp / ".complete").write_text("")
         _readable(tmp)
     return target
@@ -207,9 +250,10 @@ def prepare(spec: EnvSpec | None, backend: str, *, log: Callable[[str], None] = 
         spec = EnvSpec(python="%d.%d" % sys.version_info[:2], requirements=spec.requirements,
                        install=spec.install, interpreter=spec.interpreter or "/usr/bin/python3")
     venv = build_venv(spec, log=log)
-    python = json.loads((venv / "selfcoder-env.json").read_text())["python"]
+    info = json.loads((venv / "selfcoder-env.json").read_text())
+    lib = Path(info["lib"]) if info.get("lib") else None
     mounts = [Mount(venv, str(venv))]
-    prefix = _base_prefix(python)
+    prefix = lib.parent if lib else _base_prefix(info["python"])
     if not str(prefix).startswith("/usr"):
         mounts.append(Mount(prefix, str(prefix)))
-    return Environment(venv=venv, mounts=mounts, install=spec.install)
+    return Environment(venv=venv, mounts=mounts, install=spec.install, lib=lib)
