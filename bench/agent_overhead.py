@@ -6,7 +6,7 @@ made distinct with `&& echo step-i` because the seed refuses an identical comman
 applies the task's known fix, one step that submits: N + 2 model replies per run. Replies come
 from models with no latency, so the time is the harness's:
 
-- selfcoder: the real runner (`Runner(settings, validate=False)`, so the agent loop is measured
+- selfcoder: the real runner (`run(task, settings, validate=False)`, so the agent loop is measured
   without the fresh-sandbox validation, which is timed once separately), the `scripted` model
   through the real gateway (litellm, unix socket, trajectory log), the seed scaffold inside the
   `local` sandbox (bubblewrap: namespaces, no network, limits). Edit = SEARCH/REPLACE, submit =
@@ -145,7 +145,7 @@ def mini_replies(task: dict, n: int) -> list[dict]:
 def run_selfcoder(task: dict, script: Path, n: int, scratch: Path, validate: bool = False) -> dict:
     from selfcoder.config import load_settings
     from selfcoder.llm.trajectory import read_trajectory
-    from selfcoder.runner import Runner
+    from selfcoder.runner import run
     from selfcoder.solve import PYTEST_CMD
     from selfcoder.task import Task
 
@@ -155,9 +155,9 @@ def run_selfcoder(task: dict, script: Path, n: int, scratch: Path, validate: boo
     repo = Path(tempfile.mkdtemp(dir=scratch)) / "repo"
     shutil.copytree(task["repo"], repo, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     events: list[tuple[float, dict]] = []
-    runner = Runner(settings, validate=validate, on_event=lambda e: events.append((time.time(), e)))
-    result = runner.run(Task(instance_id=task["name"], problem_statement=task["problem"], repo_path=repo,
-                             test_cmd=PYTEST_CMD if validate else None))
+    result = run(Task(instance_id=task["name"], problem_statement=task["problem"], repo_path=repo,
+                      test_cmd=PYTEST_CMD if validate else None), settings, validate=validate,
+                 on_event=lambda e: events.append((time.time(), e.to_json())))
     if task["new"].strip() not in result.patch:
         raise RuntimeError(f"selfcoder run did not apply the fix: {result.status} {result.message}")
     at = {e.get("phase") or e["type"]: t for t, e in events}

@@ -57,7 +57,24 @@ def _register_optional() -> None:
 _register_optional()
 
 
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (a service manager, `timeout`, an editor closing) takes the Ctrl-C path: runs record
+    `cancelled`, sandboxes and I/O directories are removed. Exit status 143, as for a plain SIGTERM."""
+    import signal
+
+    def handler(signum, frame):
+        global _terminated
+        _terminated = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+_terminated = False
+
+
 def main() -> None:
+    _terminate_like_ctrl_c()
     try:
         app()
     except SelfcoderError as e:
@@ -66,8 +83,13 @@ def main() -> None:
         typer.secho(f"error: {visible(e)}", err=True, fg="red")
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        typer.secho("interrupted", err=True, fg="yellow")
-        sys.exit(130)
+        typer.secho("terminated" if _terminated else "interrupted", err=True, fg="yellow")
+        sys.exit(143 if _terminated else 130)
+    except SystemExit:
+        if _terminated:  # click turned the KeyboardInterrupt into exit 130; say it was SIGTERM
+            typer.secho("terminated", err=True, fg="yellow")
+            sys.exit(143)
+        raise
 
 
 if __name__ == "__main__":

@@ -1,14 +1,22 @@
 """Run one task: snapshot → sandbox → scaffold → patch → fresh-sandbox validation → run dir.
 
-The run dir (`<repo>/.selfcoder/runs/<run_id>/`) is the record everything downstream reads
-(CLI summary, `--apply`, eval reports, evolve scores, the editor's diff view):
+A library, called by `selfcoder solve`, eval, evolve and the language server:
+
+    result = run(task, settings, cancel=token, on_event=print, budget=shared_budget)
+
+Every run is independent: its own run id, cancel token, gateway and I/O directory; the
+settings are copied, never changed; a `Budget` may be shared on purpose by many runs (in
+parallel threads) so that they stop together when it is spent.
+
+The run dir (`<repo>/.selfcoder/runs/<run_id>/`, or the caller's `run_dir`) is the record
+everything downstream reads:
 
     task.json         the task as given
     snapshot.json     sha256 of every source file at snapshot time (for a safe --apply)
-    trajectory.jsonl  every LLM call and every agent action, appended as it happens
+    trajectory.jsonl  every LLM call and every agent event, appended as it happens
     patch.diff        the agent's change against the snapshot
     validation.json   the verdict of the fresh-sandbox test run
-    result.json       status, usage, timings — written even on error or Ctrl-C
+    result.json       status, usage, timings — written even on error, Ctrl-C or SIGTERM
 
 The agent runs only inside the sandbox and reaches the model only through this run's
 gateway socket; no API key ever enters the sandbox.
@@ -17,41 +25,39 @@ gateway socket; no API key ever enters the sandbox.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import tempfile
-import threading
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from selfcoder.agent_events import EVENTS_FILE, AgentEventTail
+from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
-from selfcoder.errors import BudgetExceeded, ModelError, SelfcoderError
+from selfcoder.errors import BudgetExceeded, ModelError, PatchTooLarge, SelfcoderError
+from selfcoder.events import (AgentEvent, EventCallback, PhaseStarted, RunEvent, RunFinished, RunStarted,
+                              VerdictReady)
 from selfcoder.fingerprint import fingerprint_tree
 from selfcoder.sandbox.base import AGENT_DIR, LLM_SOCKET, RUN_DIR, Limits, Mount, SandboxSpec
-from selfcoder.scaffold import resolve_scaffold
+from selfcoder.scaffold import copy_scaffold, resolve_scaffold
+from selfcoder.status import RunStatus
 from selfcoder.task import Task
 
-EVENT_PREFIX = "@@selfcoder "
-EventCallback = Callable[[dict[str, Any]], None]
-
-# Final statuses of a run (result.json "status").
-RESOLVED, UNRESOLVED, EMPTY_PATCH = "resolved", "unresolved", "empty_patch"
-NOT_VALIDATED = "not_validated"  # no tests to run the patch against were found
-CANCELLED, ERROR = "cancelled", "error"
+AGENT_EVENTS = f"{RUN_DIR}/{EVENTS_FILE}"
 
 
 @dataclass
 class RunResult:
     run_id: str
     run_dir: Path
-    status: str
+    status: RunStatus
     agent_status: str = ""
     message: str = ""
     patch: str = ""
-    verdict: dict | None = None
+    verdict: Any = None  # selfcoder.validate.Verdict, when the patch was validated
     usage: dict = field(default_factory=dict)
     started_at: float = 0.0
     duration_s: float = 0.0
@@ -59,11 +65,13 @@ class RunResult:
 
     @property
     def validated(self) -> bool:
-        return self.status == RESOLVED
+        return self.status == RunStatus.RESOLVED
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["run_dir"] = str(self.run_dir)
+        data["status"] = str(self.status)
+        data["verdict"] = self.verdict.to_json() if self.verdict is not None else None
         return data
 
 
@@ -82,184 +90,223 @@ def runs_root(repo: Path, settings: Settings) -> Path:
     return root
 
 
-class Runner:
-    """Runs tasks with one configuration. `cancel()` may be called from another thread."""
+def run(
+    task: Task,
+    settings: Settings,
+    *,
+    scaffold: Path | str | None = None,
+    run_dir: Path | None = None,
+    run_id: str | None = None,
+    cancel: CancelToken | None = None,
+    on_event: EventCallback | None = None,
+    budget: Any = None,
+    validate: bool = True,
+) -> RunResult:
+    """Run `task` once and return its result (also written to the run dir).
 
-    def __init__(self, settings: Settings, *, on_event: EventCallback | None = None, validate: bool = True):
-        self.settings = settings
-        self.on_event = on_event or (lambda event: None)
-        self.validate = validate
-        self._cancelled = threading.Event()
-        self._live: list = []  # open sandboxes, closed on cancel
-        self._lock = threading.Lock()
+    scaffold: a scaffold directory (default: `settings.agent.node`); run_dir: where the record
+    goes (default: `<repo>/.selfcoder/runs/<run_id>`); cancel: stops the run from any thread,
+    the validation sandbox included; on_event: receives `selfcoder.events` objects; budget: a
+    `selfcoder.llm.Budget` to share with other runs (default: a fresh one from settings.budget).
+    Errors that concern the task become the result's status; only a bug here raises.
+    """
+    return _Run(task, settings.model_copy(deep=True), scaffold=scaffold, run_dir=run_dir, run_id=run_id,
+                cancel=cancel or CancelToken(), on_event=on_event, budget=budget, validate=validate).go()
 
-    def cancel(self) -> None:
-        self._cancelled.set()
-        with self._lock:
-            for sandbox in list(self._live):
-                sandbox.close()
 
-    # -- the run ---------------------------------------------------------------------------
+class _Run:
+    """The state of one run (never shared between runs)."""
 
-    def run(self, task: Task) -> RunResult:
-        from selfcoder.llm import TrajectoryLog
+    def __init__(self, task: Task, settings: Settings, *, scaffold, run_dir, run_id, cancel: CancelToken,
+                 on_event, budget, validate: bool):
+        self.task, self.settings, self.cancel, self.budget, self.validate = task, settings, cancel, budget, validate
+        self.scaffold = Path(scaffold) if scaffold else resolve_scaffold(settings.agent.node)
+        self.source, repo = _source_of(task)
+        self.run_id = run_id or new_run_id()
+        self.run_dir = Path(run_dir) if run_dir else runs_root(repo, settings) / self.run_id
+        self._on_event = on_event or (lambda event: None)
+        self.limits = Limits.from_settings(settings.sandbox)
 
-        source, repo = _source_of(task)
-        run_id = new_run_id()
-        run_dir = runs_root(repo, self.settings) / run_id
-        run_dir.mkdir(parents=True)
-        (run_dir / "task.json").write_text(json.dumps(task.to_json(), indent=2))
-        result = RunResult(run_id=run_id, run_dir=run_dir, status=ERROR, started_at=time.time())
-        trajectory = TrajectoryLog(run_dir / "trajectory.jsonl")
-        self._emit({"type": "run", "run_id": run_id, "run_dir": str(run_dir)})
-        gateway = None
+    def emit(self, event: RunEvent) -> None:
         try:
-            (run_dir / "snapshot.json").write_text(json.dumps(fingerprint_tree(repo) if source == repo else {}))
-            gateway = self._gateway(run_id, trajectory)
+            self._on_event(event)
+        except Exception:  # noqa: BLE001 - a broken display must not break the run
+            pass
+
+    def go(self) -> RunResult:
+        from selfcoder.llm import Gateway, TrajectoryLog
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "task.json").write_text(json.dumps(self.task.to_json(), indent=2))
+        result = RunResult(run_id=self.run_id, run_dir=self.run_dir, status=RunStatus.ERROR, started_at=time.time())
+        self.emit(RunStarted(self.run_id, run_dir=str(self.run_dir)))
+        trajectory = TrajectoryLog(self.run_dir / "trajectory.jsonl")
+        gateway = None
+        decided = False
+        try:
+            self.cancel.check()
+            snapshot = fingerprint_tree(self.source) if self.source.is_dir() else {}
+            (self.run_dir / "snapshot.json").write_text(json.dumps(snapshot))
+            kwargs = {"budget": self.budget} if self.budget is not None else {}
+            gateway = Gateway(self.settings, run_id=self.run_id, trajectory=trajectory, **kwargs)
             with _phase(result, "agent"):
-                result.patch, result.agent_status, result.message = self._run_agent(task, source, gateway, trajectory)
-            (run_dir / "patch.diff").write_text(result.patch)
-            result.status = self._decide(task, source, result)
+                result.patch, result.agent_status, result.message = self._agent(gateway, trajectory)
+            (self.run_dir / "patch.diff").write_text(result.patch)
+            self.cancel.check()
+            result.status = self._decide(result)
+            decided = True
         except KeyboardInterrupt:
-            result.status, result.message = CANCELLED, "interrupted by the user"
+            self.cancel.cancel("interrupted by the user")
+            result.status, result.message = RunStatus.CANCELLED, "interrupted by the user"
             raise
+        except Cancelled as e:
+            result.status, result.message = RunStatus.CANCELLED, str(e)
         except SelfcoderError as e:
-            result.status = _status_of_error(e, self._cancelled.is_set())
-            result.message = str(e)
+            result.status, result.message = _status_of_error(e), str(e)
         except Exception as e:  # an internal error must still leave a result.json
-            result.status, result.message = ERROR, f"{type(e).__name__}: {e}"
+            result.status, result.message = RunStatus.ERROR, f"{type(e).__name__}: {e}"
             raise
         finally:
-            if self._cancelled.is_set() and result.status not in (RESOLVED, UNRESOLVED):
-                result.status = CANCELLED
+            if self.cancel.cancelled and not decided:
+                result.status = RunStatus.CANCELLED
+                result.message = result.message or self.cancel.reason
             if gateway is not None:
                 result.usage = gateway.usage.to_json()
-                if gateway.status == "budget_exceeded" and result.status != RESOLVED:
-                    result.status = "budget_exceeded"
-                elif gateway.status == "model_error" and result.status in (EMPTY_PATCH, ERROR):
-                    result.status = "model_error"
+                if gateway.status == "budget_exceeded" and result.status != RunStatus.RESOLVED:
+                    result.status = RunStatus.BUDGET_EXCEEDED
+                elif gateway.status == "model_error" and result.status in (RunStatus.EMPTY_PATCH, RunStatus.ERROR):
+                    result.status = RunStatus.MODEL_ERROR
+                    result.message = getattr(gateway, "last_error", "") or result.message
                 gateway.close()
             result.duration_s = round(time.time() - result.started_at, 3)
-            record = {k: v for k, v in result.to_json().items() if k != "patch"}  # the patch is patch.diff
-            (run_dir / "result.json").write_text(json.dumps(record, indent=2))
-            self._emit({"type": "done", "status": result.status, "run_dir": str(run_dir)})
+            record = {k: v for k, v in result.to_json().items() if k not in ("patch", "verdict")}
+            (self.run_dir / "result.json").write_text(json.dumps(record, indent=2))
+            self.emit(RunFinished(self.run_id, status=str(result.status), message=result.message,
+                                  run_dir=str(self.run_dir)))
         return result
 
-    def _gateway(self, run_id: str, trajectory):
-        from selfcoder.llm import Gateway
+    # -- the agent -----------------------------------------------------------------------------
 
-        return Gateway(self.settings, run_id=run_id, trajectory=trajectory)
-
-    def _run_agent(self, task: Task, source: Path, gateway, trajectory) -> tuple[str, str, str]:
-        """Start the scaffold in a sandbox; return (patch, agent exit status, message)."""
+    def _agent_task(self) -> dict:
+        """What the scaffold reads from task.json; the repository map comes from the snapshot at
+        `base_commit` (not the host directory as it is now) and is ranked with the failing tests."""
         from selfcoder.code import build_repo_map
-        from selfcoder.sandbox import open_sandbox
+        from selfcoder.sandbox.snapshot import materialise
 
         agent = self.settings.agent
-        repo_map = build_repo_map(source, task.problem_statement) if source.is_dir() else None
-        agent_task = {
-            "instance_id": task.instance_id,
-            "problem_statement": task.problem_statement,
+        failing = "\n".join(self.task.fail_to_pass)
+        with tempfile.TemporaryDirectory(prefix="selfcoder-map-") as tmp:
+            try:
+                materialise(self.source, Path(tmp) / "repo", self.task.base_commit)
+                repo_map = build_repo_map(Path(tmp) / "repo", self.task.problem_statement, failing)
+            except (SelfcoderError, OSError):
+                repo_map = None  # the sandbox reports a bad snapshot with a clear message
+        return {
+            "instance_id": self.task.instance_id,
+            "problem_statement": self.task.problem_statement,
             "repo_map": repo_map.text if repo_map else "",
-            "test_cmd": task.test_cmd,
+            "test_cmd": self.task.test_cmd,
             "hints": {"files": repo_map.ranked_files[:5] if repo_map else []},
-            "limits": {
-                "max_steps": agent.max_steps,
-                "time_limit_s": agent.time_limit_s,
-                "max_tokens": self.settings.budget.max_tokens,
-            },
+            "limits": {"max_steps": agent.max_steps, "time_limit_s": agent.time_limit_s,
+                       "max_tokens": self.settings.budget.max_tokens},
         }
-        io_dir = Path(tempfile.mkdtemp(prefix="selfcoder-io-"))  # short path: unix sockets max 108 chars
-        try:
-            io_dir.chmod(0o755)
-            (io_dir / "task.json").write_text(json.dumps(agent_task))
-            (io_dir / "task.json").chmod(0o644)
-            # a private copy: the repository may live where the sandbox uid cannot traverse
-            # (e.g. under /root), and the scaffold must not change under a running agent
-            scaffold = shutil.copytree(resolve_scaffold(agent.node), io_dir / "agent",
-                                       ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
-            _world_readable(scaffold)
-            spec = SandboxSpec(
-                source=source,
-                commit=task.base_commit,
-                limits=self._limits(),
-                mounts=[Mount(io_dir, RUN_DIR), Mount(scaffold, AGENT_DIR)],
-                env={"SELFCODER_LLM_SOCKET": LLM_SOCKET},
-                run_id=trajectory.path.parent.name,
-                image=self.settings.sandbox.image,
-            )
-            with gateway.serve(io_dir / "llm.sock"):
-                self._emit({"type": "phase", "phase": "sandbox"})
-                with self._tracked(open_sandbox(spec, self.settings.sandbox.backend)) as sandbox:
-                    self._emit({"type": "phase", "phase": "agent"})
-                    events = _EventParser(trajectory, self._emit)
-                    res = sandbox.run(
-                        f"python3 {AGENT_DIR}/main.py {RUN_DIR}/task.json",
-                        timeout=agent.time_limit_s + 60,
-                        on_output=events.feed,
-                    )
-                    events.flush()
-                    trajectory.append({"type": "agent_exit", "exit_code": res.exit_code,
-                                       "timed_out": res.timed_out, "output_tail": res.output[-2000:]})
-                    if self._cancelled.is_set():
-                        raise SelfcoderError("cancelled")
-                    status = events.exit.get("status") or ("time_limit" if res.timed_out else "error")
-                    message = events.exit.get("message") or ("" if res.ok else res.output[-500:])
-                    return sandbox.diff(), status, message
-        finally:
-            shutil.rmtree(io_dir, ignore_errors=True)
 
-    def _decide(self, task: Task, source: Path, result: RunResult) -> str:
+    def _agent(self, gateway, trajectory) -> tuple[str, str, str]:
+        """Start the scaffold in a sandbox; return (patch, agent exit status, message)."""
+        from selfcoder.sandbox import open_sandbox
+        from selfcoder.sandbox.workdirs import pick_uid, write_owner
+
+        agent = self.settings.agent
+        uid = pick_uid()
+        with _io_dir(uid) as io_dir:
+            write_owner(io_dir, kind="io", run_id=self.run_id)  # `selfcoder sandbox gc` sweeps it after kill -9
+            _private_file(io_dir / "task.json", json.dumps(self._agent_task()), uid)
+            _private_file(io_dir / EVENTS_FILE, "", uid, writable=True)
+            scaffold = copy_scaffold(self.scaffold, io_dir / "agent")
+            spec = SandboxSpec(
+                source=self.source, commit=self.task.base_commit, limits=self.limits,
+                mounts=[Mount(io_dir, RUN_DIR, read_only=False), Mount(scaffold, AGENT_DIR)],
+                env={"SELFCODER_LLM_SOCKET": LLM_SOCKET, "SELFCODER_EVENTS": AGENT_EVENTS},
+                run_id=self.run_id, image=self.settings.sandbox.image, uid=uid,
+            )
+            with gateway.serve(io_dir / "llm.sock", owner_uid=uid):
+                self.emit(PhaseStarted(self.run_id, phase="sandbox"))
+                with self._cancellable(open_sandbox(spec, self.settings.sandbox.backend)) as sandbox:
+                    self.emit(PhaseStarted(self.run_id, phase="agent"))
+                    events = AgentEventTail(io_dir / EVENTS_FILE, lambda e: self._agent_event(e, trajectory))
+                    with events:
+                        res = sandbox.run(f"python3 {AGENT_DIR}/main.py {RUN_DIR}/task.json",
+                                          timeout=agent.time_limit_s + 60)
+                    trajectory.append({"type": "agent_exit", "exit_code": res.exit_code, "timed_out": res.timed_out,
+                                       "output_tail": res.output[-2000:], "dropped_events": events.dropped})
+                    self.cancel.check()
+                    status = str(events.exit.get("status") or ("time_limit" if res.timed_out else "error"))
+                    message = str(events.exit.get("message") or ("" if res.ok else res.output[-500:]))
+                    return sandbox.diff(), status, message
+
+    def _agent_event(self, event: dict, trajectory) -> None:
+        kind = str(event.get("type", "event"))
+        trajectory.append({**event, "type": f"agent_{kind}"})
+        self.emit(AgentEvent(self.run_id, kind=kind, data={k: v for k, v in event.items() if k != "type"}))
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _decide(self, result: RunResult) -> RunStatus:
         """Validate a non-empty patch in a fresh sandbox; the verdict decides the run status."""
         if not result.patch.strip():
-            return EMPTY_PATCH  # run() turns it into budget_exceeded when the gateway says so
+            return RunStatus.EMPTY_PATCH  # go() turns it into budget_exceeded when the gateway says so
         if not self.validate:
-            return NOT_VALIDATED
+            return RunStatus.NOT_VALIDATED
         from selfcoder.validate import ValidationTask, validate
 
-        self._emit({"type": "phase", "phase": "validate"})
+        self.emit(PhaseStarted(self.run_id, phase="validate"))
         with _phase(result, "validate"):
             verdict = validate(
-                ValidationTask(
-                    source=source,
-                    commit=task.base_commit,
-                    test_cmd=task.test_cmd,
-                    fail_to_pass=task.fail_to_pass,
-                    pass_to_pass=task.pass_to_pass,
-                    test_patch=task.test_patch,
-                ),
-                result.patch,
-                backend=self.settings.sandbox.backend,
-                limits=self._limits(),
+                ValidationTask(source=self.source, commit=self.task.base_commit, test_cmd=self.task.test_cmd,
+                               fail_to_pass=self.task.fail_to_pass, pass_to_pass=self.task.pass_to_pass,
+                               test_patch=self.task.test_patch),
+                result.patch, backend=self.settings.sandbox.backend, limits=self.limits,
+                run_id=f"{self.run_id}-validate", cancel=self.cancel,
             )
-        data = verdict.to_json()
-        (result.run_dir / "validation.json").write_text(json.dumps(data, indent=2))
-        result.verdict = data
-        self._emit({"type": "verdict", "status": data["status"]})
-        return RESOLVED if data["status"] == "resolved" else data["status"]
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    def _limits(self) -> Limits:
-        return Limits.from_settings(self.settings.sandbox)
-
-    def _emit(self, event: dict) -> None:
-        self.on_event(event)
+        self.cancel.check()  # a sandbox killed by cancel is `cancelled`, never `unresolved`
+        (self.run_dir / "validation.json").write_text(json.dumps(verdict.to_json(), indent=2))
+        result.verdict = verdict
+        self.emit(VerdictReady(self.run_id, status=verdict.status, message=verdict.message))
+        return RunStatus(verdict.status)
 
     @contextmanager
-    def _tracked(self, sandbox):
-        """Use `sandbox` as a context manager, registered so cancel() can close it."""
-        with self._lock:
-            if self._cancelled.is_set():
-                sandbox.close()
-                raise SelfcoderError("cancelled")
-            self._live.append(sandbox)
+    def _cancellable(self, sandbox):
+        """Use `sandbox` as a context manager that the cancel token closes."""
+        unregister = self.cancel.on_cancel(sandbox.close)
         try:
+            self.cancel.check()
             with sandbox:
                 yield sandbox
         finally:
-            with self._lock:
-                self._live.remove(sandbox)
+            unregister()
+
+
+@contextmanager
+def _io_dir(uid: int | None):
+    """The run's I/O directory (task.json, events, scaffold copy, gateway socket), private to us and
+    the sandbox uid. A short path: unix socket paths are limited to 108 bytes."""
+    from selfcoder.sandbox.workdirs import remove_tree
+
+    path = Path(tempfile.mkdtemp(prefix="selfcoder-io-"))
+    try:
+        if uid is not None:
+            os.chown(path, uid, -1)
+        path.chmod(0o700)
+        yield path
+    finally:
+        remove_tree(path)
+
+
+def _private_file(path: Path, text: str, uid: int | None, *, writable: bool = False) -> None:
+    path.write_text(text)
+    path.chmod(0o600 if writable else 0o400)
+    if uid is not None:
+        os.chown(path, uid, -1)
 
 
 @contextmanager
@@ -272,46 +319,6 @@ def _phase(result: RunResult, name: str):
         result.phase_durations_s[name] = round(time.monotonic() - t0, 3)
 
 
-class _EventParser:
-    """Splits agent output into lines; `@@selfcoder {json}` lines become trajectory events."""
-
-    def __init__(self, trajectory, emit: EventCallback):
-        self.trajectory, self.emit = trajectory, emit
-        self.buffer = ""
-        self.exit: dict = {}
-
-    def feed(self, chunk: str) -> None:
-        self.buffer += chunk
-        *lines, self.buffer = self.buffer.split("\n")
-        for line in lines:
-            self._line(line)
-
-    def flush(self) -> None:
-        if self.buffer:
-            self._line(self.buffer)
-            self.buffer = ""
-
-    def _line(self, line: str) -> None:
-        if not line.startswith(EVENT_PREFIX):
-            return
-        try:
-            event = json.loads(line[len(EVENT_PREFIX):])
-        except ValueError:
-            return
-        if not isinstance(event, dict):
-            return
-        event = {**event, "type": f"agent_{event.get('type', 'event')}"}
-        self.trajectory.append(event)
-        if event["type"] == "agent_exit":
-            self.exit = event
-        self.emit(event)
-
-
-def _world_readable(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-
-
 def _source_of(task: Task) -> tuple[Path, Path]:
     """(snapshot source, directory that holds the runs): a tarball's runs go beside it."""
     if task.repo_path is None:
@@ -322,11 +329,11 @@ def _source_of(task: Task) -> tuple[Path, Path]:
     return source, (source if source.is_dir() else source.parent)
 
 
-def _status_of_error(error: SelfcoderError, cancelled: bool) -> str:
-    if cancelled:
-        return CANCELLED
+def _status_of_error(error: SelfcoderError) -> RunStatus:
     if isinstance(error, BudgetExceeded):
-        return "budget_exceeded"
+        return RunStatus.BUDGET_EXCEEDED
     if isinstance(error, ModelError):
-        return "model_error"
-    return ERROR
+        return RunStatus.MODEL_ERROR
+    if isinstance(error, PatchTooLarge):
+        return RunStatus.PATCH_TOO_LARGE
+    return RunStatus.ERROR

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from selfcoder.errors import SelfcoderError
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "archive" / "seed"
+def _seed_dir() -> Path:
+    """The seed scaffold: `selfcoder/seed/` in an installed wheel (package data), else the checkout's
+    `archive/seed/` (an editable install or a source tree)."""
+    packaged = Path(__file__).resolve().parent / "seed"
+    return packaged if (packaged / "main.py").is_file() else Path(__file__).resolve().parent.parent / "archive" / "seed"
+
+
+SEED_DIR = _seed_dir()
 
 
 def resolve_scaffold(node: str | Path) -> Path:

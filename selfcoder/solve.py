@@ -12,7 +12,9 @@ from pathlib import Path
 from selfcoder.config import Settings
 from selfcoder.errors import SelfcoderError
 from selfcoder.scaffold import resolve_scaffold
-from selfcoder.runner import EventCallback, RunResult, Runner
+from selfcoder.cancel import CancelToken
+from selfcoder.events import AttemptStarted, EventCallback
+from selfcoder.runner import RunResult, new_run_id, run
 from selfcoder.task import Task
 
 PYTEST_CMD = "python3 -m pytest -q"
@@ -59,18 +61,21 @@ class SolveOutcome:
 
 
 def solve(task: Task, settings: Settings, *, attempts: int = 1, on_event: EventCallback | None = None,
-          runner: Runner | None = None) -> SolveOutcome:
-    """Run attempts until one is validated (or `attempts` are used up)."""
+          cancel: CancelToken | None = None, budget=None) -> SolveOutcome:
+    """Run attempts until one is validated (or `attempts` are used up, or one ends in a way no
+    further attempt can help: budget spent, cancelled, model unavailable). All attempts share
+    `cancel` and `budget`."""
     if attempts < 1:
         raise SelfcoderError("--attempts must be at least 1")
-    resolve_scaffold(settings.agent.node)  # a wrong --agent is a usage error, not a failed run
-    runner = runner or Runner(settings, on_event=on_event)
+    scaffold = resolve_scaffold(settings.agent.node)  # a wrong --agent is a usage error, not a failed run
+    cancel = cancel or CancelToken()
     outcome = SolveOutcome()
     for n in range(1, attempts + 1):
+        run_id = new_run_id()
         if on_event:
-            on_event({"type": "attempt", "n": n, "of": attempts})
-        result = runner.run(task)
+            on_event(AttemptStarted(run_id, n=n, of=attempts))
+        result = run(task, settings, scaffold=scaffold, run_id=run_id, cancel=cancel, on_event=on_event, budget=budget)
         outcome.attempts.append(result)
-        if result.validated or result.status in ("budget_exceeded", "cancelled", "model_error"):
+        if result.status.final_for_attempts:
             break
     return outcome

@@ -55,8 +55,8 @@ def test_non_python_repo_with_its_own_test_command(backend, repo_copy, script, s
     result = solve(task, settings_for(script(WORDCOUNT_FIX), backend)).best
     assert result.status == "resolved", result.message
     verdict = result.verdict
-    assert verdict["fail_to_pass"]["success"] == ["empty input gives 0"]
-    assert "tabs separate words" in verdict["pass_to_pass"]["success"]
+    assert verdict.fail_to_pass.success == ["empty input gives 0"]
+    assert "tabs separate words" in verdict.pass_to_pass.success
     assert_no_leftovers(sandbox_root, result)
 
 
@@ -75,7 +75,7 @@ def test_a_wrong_fix_is_not_validated(repo_copy, script, settings_for, sandbox_r
     wrong = search_replace("calc/ops.py", "    count = len(values) - 1", "    count = len(values) + 1")
     result = solve(make_task(repo, CALC_PROBLEM), settings_for(script(wrong, "SUBMIT", "SUBMIT"))).best
     assert result.status == "unresolved"
-    assert result.verdict["fail_to_pass"]["failure"] == ["tests/test_ops.py::test_mean_of_three"]
+    assert result.verdict.fail_to_pass.failure == ["tests/test_ops.py::test_mean_of_three"]
 
 
 def test_attempts_stop_at_the_first_validated_one(repo_copy, script, settings_for, sandbox_root):
@@ -116,26 +116,28 @@ def test_missing_test_command_is_a_recorded_status(repo_copy, script, settings_f
     task = make_task(repo, CALC_PROBLEM, "no-such-test-runner --all")
     result = solve(task, settings_for(script(CALC_FIX, "SUBMIT"))).best
     assert result.status == "test_cmd_failed"
-    assert "no-such-test-runner" in result.verdict["message"]
+    assert "no-such-test-runner" in result.verdict.message
 
 
 def test_cancel_from_another_thread_stops_the_run(repo_copy, script, settings_for, sandbox_root):
-    """What the language server does when the user cancels: Runner.cancel() from another thread."""
+    """What the language server does when the user cancels: the run's token, from another thread."""
     import threading
 
-    from selfcoder.runner import Runner
+    from selfcoder.cancel import CancelToken
+    from selfcoder.runner import run
 
     repo = repo_copy("calc_py")
     sleep = f"sleep 121.{os.getpid()}{int(time.time() * 1000) % 100000}"  # unique: pgrep finds only ours
-    runner = Runner(settings_for(script(f"```bash\n{sleep}\n```")))
+    token = CancelToken()
     results = []
-    worker = threading.Thread(target=lambda: results.append(runner.run(make_task(repo, CALC_PROBLEM))))
+    settings = settings_for(script(f"```bash\n{sleep}\n```"))
+    worker = threading.Thread(target=lambda: results.append(run(make_task(repo, CALC_PROBLEM), settings, cancel=token)))
     worker.start()
     deadline = time.time() + 60
     while subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode != 0:
         assert time.time() < deadline, "the agent never started its command"
         time.sleep(0.2)
-    runner.cancel()
+    token.cancel()
     worker.join(30)
     assert not worker.is_alive()
     assert results[0].status == "cancelled"

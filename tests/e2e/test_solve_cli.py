@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from e2e_replies import CALC_FIX, CALC_PROBLEM
@@ -81,7 +83,23 @@ def test_unknown_model_is_a_clear_error_and_recorded(repo_copy, cli_env, tmp_pat
     assert data["status"] == "model_error" and "nosuchprovider/nomodel" in data["message"]
 
 
-def test_ctrl_c_mid_run_records_cancelled_and_leaves_no_sandbox(repo_copy, script, cli_env, tmp_path, sandbox_root):
+def io_dirs_of(run_id: str) -> list[Path]:
+    """The run's I/O directories still in the temp dir (each names its run in owner.json)."""
+    found = []
+    for path in Path(tempfile.gettempdir()).glob("selfcoder-io-*"):
+        try:
+            if json.loads((path / "owner.json").read_text()).get("run_id") == run_id:
+                found.append(path)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing(repo_copy, script, cli_env, tmp_path,
+                                                                        sandbox_root, sig, code):
+    """SIGTERM (a service manager, `timeout`, the editor closing) is handled like Ctrl-C: result.json
+    says cancelled, and neither the sandbox nor the run's I/O directory (scaffold copy, socket) stays."""
     repo = repo_copy("calc_py")
     sleep = f"sleep 120.{os.getpid()}{int(time.time() * 1000) % 100000}"  # unique: pgrep finds only ours
     model = script(f"```bash\n{sleep}\n```")
@@ -94,12 +112,13 @@ def test_ctrl_c_mid_run_records_cancelled_and_leaves_no_sandbox(repo_copy, scrip
         time.sleep(0.2)
         sleeping = subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 0
     assert sleeping, "the agent never started its command"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "Traceback" not in err
     results = list(repo.glob(".selfcoder/runs/*/result.json"))
     assert len(results) == 1 and json.loads(results[0].read_text())["status"] == "cancelled"
     time.sleep(0.5)
     assert subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 1
     assert not any(sandbox_root.iterdir())
+    assert not io_dirs_of(results[0].parent.name), "the run's I/O directory was left in the temp dir"
