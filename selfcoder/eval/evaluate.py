@@ -14,6 +14,7 @@ once it is spent no new instance starts, and the unstarted ones stay for a rerun
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -32,6 +33,9 @@ from selfcoder.eval.tasks import extra
 from selfcoder.sandbox.base import Limits
 from selfcoder.status import RunStatus
 from selfcoder.task import Task
+
+
+EVAL_OUTPUT_BYTES = 16_000_000
 
 
 @dataclass
@@ -59,7 +63,10 @@ class Evaluation:
         self.model_name = model_name or (settings.model.name if predictions is None else named or "")
         self.problems, self.log = list(problems), log
         self.store = ResultStore(out)
-        self.limits = Limits.from_settings(settings.sandbox)
+        limits = Limits.from_settings(settings.sandbox)
+        # a test log is cut in the middle past output_bytes; Django/SymPy print one line per test
+        # all the way through, and a cut test would count as missing (failed): keep whole logs
+        self.limits = dataclasses.replace(limits, output_bytes=max(limits.output_bytes, EVAL_OUTPUT_BYTES))
         self.backend = settings.sandbox.backend
         self.cancel = CancelToken()  # the whole evaluation; each instance gets its own as well
         self._on_progress = on_progress or (lambda p: None)
