@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -47,6 +47,7 @@ class ModelSettings(_Section):
     max_retries: int = Field(3, ge=0, le=10, description="retries on rate limits, timeouts, server errors")
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(2048, gt=0, description="completion tokens per call")
+    stall_timeout_s: float = Field(120.0, gt=0, description="a local reply with no token (and an idle server) this long is given up and retried")
 
 
 class BudgetSettings(_Section):
@@ -60,7 +61,8 @@ class BudgetSettings(_Section):
 class LocalModelSettings(_Section):
     """The offline model served by llama-cpp-python."""
 
-    threads: int = Field(1, ge=1, le=256, description="llama.cpp threads (1 is fastest on a busy 2-core machine)")
+    threads: Annotated[int, Field(ge=1, le=256)] | Literal["auto"] = Field(
+        "auto", description="llama.cpp threads; 'auto' = every CPU this process may use")
     n_ctx: int = Field(8192, ge=512)
     port: int = Field(0, ge=0, le=65535, description="0 = pick a free port")
     models_dir: Path = Field(Path("~/.cache/selfcoder/models"), description="where the GGUF file is assembled")
@@ -79,6 +81,9 @@ class SandboxSettings(_Section):
     cpus: float = Field(0.0, ge=0, description="CPU cores a docker sandbox may use at once (0 = all)")
     file_size_mb: int = Field(1024, ge=1, description="largest file a command may write")
     output_bytes: int = Field(100_000, ge=1000, description="output kept per command (head and tail)")
+    disk_mb: int = Field(2048, ge=0, description="disk the workspace and /tmp may fill (0 = unbounded)")
+    patch_mb: int = Field(10, ge=1, description="largest patch a run may produce (else patch_too_large)")
+    patch_files: int = Field(1000, ge=1, description="most files a patch may touch (else patch_too_large)")
 
 
 class AgentSettings(_Section):
@@ -248,7 +253,7 @@ def _screen(layer: _Layer, trusted: Settings, refused: list[Refusal]) -> _Layer:
 
 def _explain(error: ValidationError, origins: dict[str, str]) -> ConfigError:
     first = error.errors()[0]
-    loc = first["loc"]
+    loc = first["loc"][:2]  # section.key (a union adds the member it tried: 'constrained-int')
     key = ".".join(str(p) for p in loc)
     source = origins.get(key, DEFAULT_SOURCE)
     if first["type"] == "extra_forbidden":

@@ -24,13 +24,13 @@ from pydantic import BaseModel
 LOWER_ONLY = frozenset({
     "budget.max_tokens", "budget.max_cost_usd", "budget.max_calls",
     "sandbox.timeout_s", "sandbox.memory_mb", "sandbox.pids", "sandbox.cpu_s", "sandbox.cpus",
-    "sandbox.file_size_mb", "sandbox.output_bytes",
+    "sandbox.file_size_mb", "sandbox.output_bytes", "sandbox.disk_mb", "sandbox.patch_mb", "sandbox.patch_files",
     "agent.max_steps", "agent.time_limit_s",
-    "model.max_tokens", "model.timeout_s", "model.max_retries",
+    "model.max_tokens", "model.timeout_s", "model.max_retries", "model.stall_timeout_s",
 })  # fmt: skip
 
 # Limits where 0 means "no limit" (all CPUs): 0 is the highest value, not the lowest.
-ZERO_IS_UNLIMITED = frozenset({"sandbox.cpus"})
+ZERO_IS_UNLIMITED = frozenset({"sandbox.cpus", "sandbox.disk_mb"})
 
 # Per-project values a repository may set to anything valid. Sampling temperature changes only
 # how the user's own model answers within the user's own budget: it sends nothing anywhere and

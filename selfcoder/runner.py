@@ -107,7 +107,7 @@ def run(
     scaffold: a scaffold directory (default: `settings.agent.node`); run_dir: where the record
     goes (default: `<repo>/.selfcoder/runs/<run_id>`); cancel: stops the run from any thread,
     the validation sandbox included; on_event: receives `selfcoder.events` objects; budget: a
-    `selfcoder.llm.Budget` to share with other runs (default: a fresh one from settings.budget).
+    `selfcoder.llm.Budget` shared with other runs, drawn on besides this run's own settings.budget.
     Errors that concern the task become the result's status; only a bug here raises.
     """
     return _Run(task, settings.model_copy(deep=True), scaffold=scaffold, run_dir=run_dir, run_id=run_id,
@@ -147,8 +147,11 @@ class _Run:
             self.cancel.check()
             snapshot = fingerprint_tree(self.source) if self.source.is_dir() else {}
             (self.run_dir / "snapshot.json").write_text(json.dumps(snapshot))
-            kwargs = {"budget": self.budget} if self.budget is not None else {}
-            gateway = Gateway(self.settings, run_id=self.run_id, trajectory=trajectory, **kwargs)
+            from selfcoder.llm.budget import Budget
+
+            # the run's own limits always hold; a shared budget (many runs' --max-usd) holds on top
+            budget = Budget.from_settings(self.settings.budget, parent=self.budget)
+            gateway = Gateway(self.settings, run_id=self.run_id, trajectory=trajectory, budget=budget)
             with _phase(result, "agent"):
                 result.patch, result.agent_status, result.message = self._agent(gateway, trajectory)
             (self.run_dir / "patch.diff").write_text(result.patch)
@@ -264,7 +267,8 @@ class _Run:
             verdict = validate(
                 ValidationTask(source=self.source, commit=self.task.base_commit, test_cmd=self.task.test_cmd,
                                fail_to_pass=self.task.fail_to_pass, pass_to_pass=self.task.pass_to_pass,
-                               test_patch=self.task.test_patch),
+                               test_patch=self.task.test_patch,
+                               log_parser=(self.task.model_extra or {}).get("log_parser")),
                 result.patch, backend=self.settings.sandbox.backend, limits=self.limits,
                 run_id=f"{self.run_id}-validate", cancel=self.cancel,
             )

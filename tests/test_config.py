@@ -25,7 +25,7 @@ def write(path: Path, text: str) -> Path:
 def test_defaults_when_nothing_is_configured(tmp_path, user_config):
     loaded = load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
     assert loaded.settings.sandbox.backend == "local"
-    assert loaded.settings.local_model.threads == 1
+    assert loaded.settings.local_model.threads == "auto"
     assert loaded.origins == {}
 
 
@@ -110,3 +110,13 @@ def test_version_and_help(tmp_path):
     assert run_cli("--version", cwd=tmp_path).stdout.strip() == f"selfcoder {__version__}"
     out = run_cli("--help", cwd=tmp_path).stdout
     assert "config" in out
+
+
+def test_local_model_threads_is_a_number_or_auto(tmp_path, user_config):
+    for value, ok in (("'auto'", True), ("2", True), ("0", False), ("'many'", False)):
+        write(user_config, f"[local_model]\nthreads = {value}\n")
+        if ok:
+            load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
+        else:
+            with pytest.raises(ConfigError):
+                load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})

@@ -65,7 +65,7 @@ def install(
 def serve(
     repo: Path = _REPO,
     port: int = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: local_model.port, 0 = a free one)."),
-    threads: int = typer.Option(None, "--threads", help="llama.cpp threads (default: local_model.threads)."),
+    threads: str = typer.Option(None, "--threads", help="llama.cpp threads: a number or 'auto' (default: local_model.threads)."),
 ) -> None:
     """Run the local model server in the foreground until Ctrl-C; runs use it and leave it running."""
     from selfcoder.errors import ModelError
@@ -75,11 +75,16 @@ def serve(
     if port is not None:
         s.port = port
     if threads is not None:
-        s.threads = threads
+        from pydantic import ValidationError
+
+        try:  # validated like the setting itself: a number >= 1 or 'auto'
+            s.threads = int(threads) if threads.strip().isdigit() else threads.strip()
+        except ValidationError:
+            raise ModelError(f"--threads {threads!r}: give a number of threads or 'auto'") from None
     running = local_server.read_state()
     if running:
         raise ModelError(f"a local model server is already running (pid {running.pid}, {running.api_base}, mode {running.mode})")
-    typer.echo(f"starting llama.cpp ({s.threads} thread(s)); loading the model...", err=True)
+    typer.echo(f"starting llama.cpp ({local_server.resolve_threads(s.threads)} thread(s)); loading the model...", err=True)
 
     def ready(state) -> None:
         typer.echo(f"serving {state.model} at {state.api_base} (model 'openai/qwen2.5-coder-1.5b'); Ctrl-C stops", err=True)

@@ -55,12 +55,13 @@ class Reservation:
     cost_usd: float
     max_tokens: int
     open: bool = True
+    parent: "Reservation | None" = None  # the same call's hold on the shared budget above this one
 
 
 class Budget:
     """Limits (every one must be positive) plus what all calls drawing from it used and hold."""
 
-    def __init__(self, max_tokens: int, max_cost_usd: float, max_calls: int):
+    def __init__(self, max_tokens: int, max_cost_usd: float, max_calls: int, *, parent: "Budget | None" = None):
         for name, value in (("max_tokens", max_tokens), ("max_cost_usd", max_cost_usd), ("max_calls", max_calls)):
             if not value or value <= 0:
                 raise ConfigError(f"budget.{name} = {value!r}: must be greater than 0")
@@ -71,17 +72,23 @@ class Budget:
         self.reserved_tokens = 0
         self.reserved_cost_usd = 0.0
         self.in_flight = 0  # open reservations
+        self.parent = parent  # a shared budget (eval's or evolve's --max-usd) that every call also draws on
         self._cond = threading.Condition()
 
     @classmethod
-    def from_settings(cls, s) -> "Budget":  # s: selfcoder.config.BudgetSettings
-        return cls(max_tokens=s.max_tokens, max_cost_usd=s.max_cost_usd, max_calls=s.max_calls)
+    def from_settings(cls, s, parent: "Budget | None" = None) -> "Budget":  # s: selfcoder.config.BudgetSettings
+        """A run's own budget; with `parent`, each call must also fit the shared budget (both limits hold)."""
+        return cls(max_tokens=s.max_tokens, max_cost_usd=s.max_cost_usd, max_calls=s.max_calls, parent=parent)
 
     # -- the questions -------------------------------------------------------------------------
     def exceeded(self) -> str | None:
-        """Why no further call may start (by what was *used*), or None."""
+        """Why no further call may start (by what was *used*, here or in the shared parent), or None."""
         with self._cond:
-            return self._spent()
+            reason = self._spent()
+        if reason is None and self.parent is not None:
+            shared = self.parent.exceeded()
+            reason = f"shared {shared}" if shared else None
+        return reason
 
     def _spent(self) -> str | None:
         if self.calls >= self.max_calls:
@@ -112,7 +119,29 @@ class Budget:
         `price` is (USD per prompt token, USD per completion token), None when unknown (then only
         the tokens and calls are reserved). The grant's `max_tokens` may be smaller than asked when
         that is all the budget has left. Waits while calls in flight hold the room it needs (returns
-        None if `gave_up()` turns true meanwhile); raises `BudgetExceeded` when it cannot fit."""
+        None if `gave_up()` turns true meanwhile); raises `BudgetExceeded` when it cannot fit.
+        With a parent, the call holds room in both (the smaller grant wins)."""
+        own = self._reserve_here(prompt_tokens, max_tokens, price, gave_up)
+        if own is None or self.parent is None:
+            return own
+        try:
+            shared = self.parent.reserve(prompt_tokens, own.max_tokens, price, gave_up=gave_up)
+        except BudgetExceeded as e:
+            self._undo(own)
+            raise BudgetExceeded(str(e).replace("budget exceeded: ", "budget exceeded: shared ", 1)) from None
+        if shared is None:
+            self._undo(own)
+            return None
+        own.parent, own.max_tokens = shared, min(own.max_tokens, shared.max_tokens)
+        return own
+
+    def _undo(self, reservation: Reservation) -> None:
+        """Take back a grant whose call never starts (the parent refused it): no call is counted."""
+        self.settle(reservation)
+        with self._cond:
+            self.calls -= 1
+
+    def _reserve_here(self, prompt_tokens: int, max_tokens: int, price, gave_up) -> Reservation | None:
         with self._cond:
             while True:
                 reason = self._spent()
@@ -160,6 +189,8 @@ class Budget:
 
     def settle(self, reservation: Reservation, tokens: int = 0, cost_usd: float = 0.0) -> None:
         """Replace `reservation` with what the call really used (0 for a call that failed)."""
+        if reservation.parent is not None and self.parent is not None:
+            self.parent.settle(reservation.parent, tokens, cost_usd)
         with self._cond:
             if not reservation.open:
                 return

@@ -39,8 +39,8 @@ class Limits:
 
     @classmethod
     def from_settings(cls, s) -> "Limits":  # s: selfcoder.config.SandboxSettings
-        extra = {k: getattr(s, k) for k in ("disk_mb", "patch_mb", "patch_files") if hasattr(s, k)}
-        return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes, s.cpus, **extra)
+        return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes, s.cpus,
+                   disk_mb=s.disk_mb, patch_mb=s.patch_mb, patch_files=s.patch_files)
 
 
 @dataclass(frozen=True)

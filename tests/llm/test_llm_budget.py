@@ -120,3 +120,22 @@ def test_shared_budget_counts_calls_across_gateways(script, tmp_path):
         b.complete(user("x"))
     assert (a.usage.calls, b.usage.calls, shared.calls) == (2, 1, 3) and b.status == "budget_exceeded"
     assert a.summary()["budget"]["used"]["calls"] == 3
+
+
+def test_a_runs_own_limits_hold_under_a_shared_budget():
+    """eval/evolve's --max-usd is shared; each run's own budget.max_calls still applies beside it."""
+    from selfcoder.llm.budget import Budget
+
+    shared = Budget(max_tokens=10_000, max_cost_usd=10.0, max_calls=5)
+    run_a = Budget(max_tokens=10_000, max_cost_usd=10.0, max_calls=2, parent=shared)
+    run_b = Budget(max_tokens=10_000, max_cost_usd=10.0, max_calls=10, parent=shared)
+    for _ in range(2):
+        run_a.settle(run_a.reserve(10, 10), tokens=20)
+    with pytest.raises(BudgetExceeded, match="call budget"):
+        run_a.reserve(10, 10)  # its own limit, though the shared one has room
+    for _ in range(3):
+        run_b.settle(run_b.reserve(10, 10), tokens=20)
+    with pytest.raises(BudgetExceeded, match="shared"):
+        run_b.reserve(10, 10)  # the shared limit, though its own has room
+    assert shared.calls == 5 and shared.used_tokens == 100 and run_b.calls == 3
+    assert shared.reserved_tokens == 0 and run_b.reserved_tokens == 0

@@ -40,7 +40,7 @@ def test_on_demand_server_answers_and_stops_when_no_run_needs_it(tmp_path):
     with Gateway(settings, "local-run", TrajectoryLog(tmp_path / "t.jsonl")) as gw:
         reply = gw.complete(PROMPT)
         state = local_server.read_state()
-        assert state is not None and state.mode == "on_demand" and state.threads == 1
+        assert state is not None and state.mode == "on_demand" and state.threads == local_server.available_cpus()
         with gw.serve(sock):
             out = subprocess.run([sys.executable, str(UNIX_CLIENT), str(sock), "POST", "/v1/chat/completions",
                                   json.dumps({"messages": user("Say OK."), "max_tokens": 8})],
