@@ -11,7 +11,6 @@ kept in `<models_dir>/.download/` until assembly succeeds, so a re-run resumes.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import shutil
 import subprocess

@@ -40,7 +40,7 @@ def changed_files(server, record: RunRecord) -> list[str]:
         raise RequestError(f"run {record.run_id}: its snapshot ({snapshot_file}) is missing or unreadable: "
                            "cannot tell whether your files changed, not applying") from None
     changed = set(changed_since(record.folder, snapshot))
-    for uri, doc in list(server.workspace.text_documents.items()):
+    for doc in list(server.workspace.text_documents.values()):
         path = Path(doc.path) if doc.path else None
         if path is None or not path.is_relative_to(record.folder):
             continue

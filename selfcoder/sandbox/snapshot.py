@@ -144,7 +144,7 @@ def _export_commit(repo: Path, commit: str, dest: Path) -> None:
         mode, kind, obj = meta.decode().split()
         entries.append((mode, kind, obj, os.fsdecode(path)))
     blobs = [e for e in entries if e[1] == "blob"]
-    for mode, kind, obj, rel in entries:
+    for _mode, kind, _obj, rel in entries:
         if kind == "commit":  # a submodule: an empty directory, as a plain checkout leaves it
             parent = _safe_parent(dest, rel)
             if parent is not None:
@@ -161,7 +161,7 @@ def _export_commit(repo: Path, commit: str, dest: Path) -> None:
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     try:
-        for mode, _, obj, rel in blobs:
+        for mode, _, _obj, rel in blobs:
             header = proc.stdout.readline().split()
             if header[1:2] == [b"missing"]:
                 raise SandboxError(f"{rel} at {commit} is missing from {repo} (a partial clone? nothing is fetched)")
