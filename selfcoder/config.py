@@ -30,6 +30,7 @@ from selfcoder.config_trust import Refusal, raises_limit, refusal_reason, short
 from selfcoder.errors import ConfigError
 
 ENV_PREFIX = "SELFCODER_"
+DEFAULT_IMAGE = "selfcoder-base:bookworm"  # the offline-built base image (`selfcoder sandbox build-image`)
 DEFAULT_SOURCE = "default"
 MAX_REPO_CONFIG_BYTES = 1 << 20  # a repository's config file larger than this is not read
 
@@ -73,7 +74,7 @@ class SandboxSettings(_Section):
     """Where untrusted code runs, and its limits."""
 
     backend: Literal["local", "docker"] = "local"
-    image: str = Field("selfcoder-base:bookworm", description="docker image (build offline: selfcoder sandbox build-image)")
+    image: str = Field(DEFAULT_IMAGE, description="docker image (build offline: selfcoder sandbox build-image)")
     timeout_s: float = Field(300.0, gt=0, description="wall-clock limit of one command")
     memory_mb: int = Field(4096, ge=64)
     pids: int = Field(512, ge=16, description="processes/threads a sandbox may have")

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from selfcoder.config import DEFAULT_IMAGE
+
 # Paths as the code inside the sandbox sees them.
 WORKDIR = "/workspace"
 RUN_DIR = "/run/selfcoder"  # the run's io dir: task.json, llm.sock (the gateway socket)
@@ -78,7 +80,7 @@ class SandboxSpec:
     mounts: Sequence[Mount] = ()
     env: Mapping[str, str] = field(default_factory=dict)  # extra allow-listed variables
     run_id: str | None = None  # label for cleanup (`selfcoder sandbox gc`)
-    image: str = "selfcoder-base:bookworm"  # docker only
+    image: str = DEFAULT_IMAGE  # docker only
     # The uid commands run as (root only; default: a fresh one from `workdirs.pick_uid()`). A caller
     # that must hand the sandbox something before it exists (the gateway socket, chowned 0600 to
     # it) picks the uid first. Never give two live sandboxes the same uid: closing one kills

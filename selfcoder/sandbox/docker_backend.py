@@ -29,6 +29,7 @@ import os
 import socket
 from pathlib import Path
 
+from selfcoder.config import DEFAULT_IMAGE
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
@@ -36,7 +37,6 @@ from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
 from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv, line_cap
 from selfcoder.sandbox.docker_gc import owner_labels
 
-DEFAULT_IMAGE = "selfcoder-base:bookworm"
 PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 60.0
 LABEL_SANDBOX = "selfcoder.sandbox"

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from selfcoder.config import DEFAULT_IMAGE
 from selfcoder.errors import SandboxError
 
 SUITE = "bookworm"
@@ -79,7 +80,7 @@ def image_exists(client, name: str) -> bool:
         return False
 
 
-def build_image(name: str = "selfcoder-base:bookworm", progress: Progress | None = None, *, force: bool = False,
+def build_image(name: str = DEFAULT_IMAGE, progress: Progress | None = None, *, force: bool = False,
                 mirror: str | None = None) -> bool:
     """Build `name` unless it exists (or `force`). Returns True when an image was built.
 
