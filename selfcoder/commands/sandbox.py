@@ -38,24 +38,28 @@ def run(
 
     Example: selfcoder sandbox run --repo . -- 'python3 -m pytest -q | tail -3'
     """
+    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.safe_text import visible
     from selfcoder.config import load_settings
     from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
 
-    settings = load_settings(repo if repo.is_dir() else None).settings
+    loaded = load_settings(repo if repo.is_dir() else None)
+    print_refusals(loaded)
+    settings = loaded.settings
     command = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
     spec = SandboxSpec(source=repo, commit=commit, limits=Limits.from_settings(settings.sandbox),
                        image=settings.sandbox.image)
     with open_sandbox(spec, backend or settings.sandbox.backend) as sb:
         res = sb.run(command, timeout=timeout)
         patch = sb.diff() if show_diff else ""
-    typer.echo(res.output, nl=False)
+    typer.echo(visible(res.output), nl=False)  # the repository's output: escapes shown, not obeyed
     if res.timed_out:
         typer.secho(f"[timed out after {timeout or settings.sandbox.timeout_s:g} s; the command's processes "
                     "were killed]", err=True, fg="yellow")
     if res.truncated_bytes:
         typer.secho(f"[output capped: {res.truncated_bytes} bytes cut from the middle]", err=True, fg="yellow")
     if show_diff:
-        typer.echo(patch or "[no changes]", err=True, nl=not patch)
+        typer.echo(visible(patch) or "[no changes]", err=True, nl=not patch)
     raise typer.Exit(res.exit_code)
 
 
@@ -130,7 +134,7 @@ def build_image(
         def progress(msg: str) -> None:
             status.update(msg)
             if not msg.startswith(noisy):
-                console.print(msg, highlight=False)
+                console.print(msg, highlight=False, markup=False)
 
         build(name, progress, force=force, mirror=mirror)
 
