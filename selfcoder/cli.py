@@ -44,7 +44,7 @@ def _register_optional() -> None:
     """Add the command groups that exist in this checkout (each lands with its capability)."""
     import importlib
 
-    for name in ("model", "sandbox", "solve", "demo", "lsp", "eval"):
+    for name in ("model", "sandbox", "solve", "demo", "lsp", "eval", "evolve", "archive"):
         try:
             module = importlib.import_module(f"selfcoder.commands.{name}")
         except ModuleNotFoundError as e:

@@ -1,0 +1,129 @@
+"""`selfcoder evolve`: the self-improvement search (selfcoder/evolve/) with live progress.
+
+A new archive stores the run's config; `--resume` reads it back (options given again override
+the limits: --max-evals, --max-nodes, --max-usd, --workers) and goes on where a kill stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from selfcoder.errors import SelfcoderError
+
+BIG = 10**12
+
+
+def evolve_command(
+    tasks_file: Optional[Path] = typer.Option(None, "--tasks", help="Task set (JSONL) the nodes are evaluated on. Stored in the archive; not needed with --resume."),
+    archive_dir: Path = typer.Option(..., "--archive", help="Archive directory (git repository of scaffold versions + archive.db)."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="hgm (default) or dgm."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Expansions/evaluations at once (default 1)."),
+    executor: str = typer.Option("local", "--executor", help="local (a pool of threads on this machine)."),
+    max_evals: Optional[int] = typer.Option(None, "--max-evals", min=1, help="Stop after this many evaluations in the archive."),
+    max_nodes: Optional[int] = typer.Option(None, "--max-nodes", min=1, help="Stop making children once the archive holds this many nodes."),
+    max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on models over the whole search (resumed runs included)."),
+    model: Optional[str] = typer.Option(None, "--model", help="The agents' model (evaluations, self-modification)."),
+    diagnosis_model: Optional[str] = typer.Option(None, "--diagnosis-model", help="The model that diagnoses failures on the host (default: --model)."),
+    modify_model: Optional[str] = typer.Option(None, "--modify-model", help="The model the parent agent uses while editing its own code (default: --model)."),
+    small: Optional[int] = typer.Option(None, "--small", min=0, help="dgm staged evaluation: the first N tasks are the first stage (0: all)."),
+    admission_tests: Optional[str] = typer.Option(None, "--admission-tests", help="Command a child's own tests run with (in a sandbox, in the child's directory)."),
+    seed: Optional[str] = typer.Option(None, "--seed", help="Scaffold of the root node: 'seed' (default) or a directory."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
+    resume: bool = typer.Option(False, "--resume", help="Go on with an existing archive."),
+) -> None:
+    """Evolve the agent: pick a parent, let it rewrite its own code, admit and evaluate the child.
+    Exit 0 when a limit was reached, 130 on Ctrl-C (everything finished is kept: rerun with --resume)."""
+    from rich.console import Console
+
+    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.safe_text import markup
+    from selfcoder.config import load_settings
+    from selfcoder.eval.tasks import load_task_set
+    from selfcoder.evolve.archive import Archive
+    from selfcoder.evolve.search import EvolveConfig, Search
+    from selfcoder.scaffold import resolve_scaffold
+
+    if executor != "local":
+        raise SelfcoderError(f"--executor {executor}: only 'local' is available in this version")
+    console = Console(stderr=True)
+    given = {"policy": policy, "small": small, "admission_tests": admission_tests, "workers": workers,
+             "max_evals": max_evals, "max_nodes": max_nodes}
+    if resume:
+        archive = Archive(archive_dir)
+        stored = archive.config
+        run = stored.get("run", {})
+        config = EvolveConfig(**{**stored.get("search", {}), **{k: v for k, v in given.items() if v is not None}})
+        tasks_file = tasks_file or Path(run["tasks"])
+        models = {k: v for k, v in run.get("models", {}).items()}
+        models.update({k: v for k, v in (("model", model), ("diagnosis", diagnosis_model),
+                                         ("modify", modify_model)) if v is not None})
+        max_usd = max_usd if max_usd is not None else run.get("max_usd")
+    else:
+        if tasks_file is None:
+            raise SelfcoderError("--tasks is required for a new archive")
+        if (policy or "hgm") not in ("hgm", "dgm"):
+            raise SelfcoderError(f"--policy {policy}: choose hgm or dgm")
+        config = EvolveConfig(**{k: v for k, v in given.items() if v is not None})
+        models = {"model": model, "diagnosis": diagnosis_model, "modify": modify_model}
+        seed_dir = resolve_scaffold(seed or "seed")
+        archive = Archive.create(archive_dir, seed_dir, {
+            "search": config.to_json(),
+            "run": {"tasks": str(tasks_file.resolve()), "models": models, "max_usd": max_usd}})
+    if max_usd is not None and max_usd <= 0:
+        raise SelfcoderError("--max-usd must be greater than 0")
+    task_set = load_task_set(tasks_file)
+    for problem in task_set.problems:
+        console.print(f"[yellow]skipped: {markup(problem)}[/]")
+
+    def settings_with(name: str | None):
+        loaded = load_settings(None)
+        for key, value, option in (("model.name", name, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
+            if value is not None:
+                loaded.override(key, value, option)
+        print_refusals(loaded)
+        return loaded.settings
+
+    settings = settings_with(models.get("model"))
+    budget = None
+    if max_usd is not None:
+        from selfcoder.llm.budget import Budget
+
+        left = max_usd - archive.db.spend()["cost_usd"]
+        if left <= 0:
+            raise SelfcoderError(f"the archive has already spent ${max_usd:.4f}: raise --max-usd to go on")
+        budget = Budget(max_tokens=BIG, max_cost_usd=left, max_calls=BIG)
+    search = Search(archive, task_set.tasks, settings, config,
+                    modify_settings=settings_with(models.get("modify") or models.get("model")),
+                    diagnosis_settings=settings_with(models.get("diagnosis") or models.get("model")),
+                    budget=budget, on_progress=lambda p: _show(console, p))
+    try:
+        search.run()
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted: finished nodes and evaluations are kept in {markup(archive.root)}; "
+                      "add --resume to go on[/]")
+        raise typer.Exit(130)
+    finally:
+        archive.close()
+    p = search.progress
+    if search.stop_reason:
+        console.print(f"[yellow]stopped: {markup(search.stop_reason)}[/]")
+    console.print(f"done: {p.nodes} nodes ({p.invalid} invalid), {p.evaluations} evaluations, "
+                  f"best {markup(p.best) or '-'} ({_score(p.best_score)}), ${p.cost_usd:.4f}")
+
+
+def _score(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _show(console, p) -> None:
+    from selfcoder.commands.safe_text import markup
+
+    console.print(f"[dim]nodes {p.nodes} ({p.invalid} invalid) · evaluations {p.evaluations} · best "
+                  f"{markup(p.best) or '-'} {_score(p.best_score)} · ${p.cost_usd:.4f} · running {p.running}[/]"
+                  + (f"  {markup(p.last)}" if p.last else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evolve")(evolve_command)

@@ -1,0 +1,160 @@
+"""archive.db: the evolve archive's records (SQLite, WAL), written so a kill -9 loses nothing finished.
+
+    meta         key → JSON value: the run's config, the seed's origin
+    nodes        one row per scaffold version: parent, created, origin (target task, diagnosis,
+                 problem statement), status valid/invalid + reason, what making it cost
+    evaluations  one row per (node, task): resolved, outcome, tokens, cost, time, log path
+
+Every write is one transaction; a node row is written only after its files are in git and in
+`nodes/<id>/` (the row is the commit point of a node), an evaluation row only after its run
+finished. (node, task) is the primary key, so an evaluation can never be recorded twice.
+A row either exists whole or not at all: that is what `--resume` relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, parent TEXT, created REAL NOT NULL,
+    commit_sha TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('valid', 'invalid')), reason TEXT,
+    target_task TEXT, diagnosis TEXT, problem TEXT, tokens INTEGER DEFAULT 0, cost_usd REAL DEFAULT 0,
+    log_path TEXT);
+CREATE TABLE IF NOT EXISTS evaluations (
+    node TEXT NOT NULL, task TEXT NOT NULL, resolved INTEGER NOT NULL, outcome TEXT, tokens INTEGER DEFAULT 0,
+    cost_usd REAL DEFAULT 0, time_s REAL DEFAULT 0, log_path TEXT, created REAL NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (node, task));
+"""
+
+
+@dataclass
+class NodeRow:
+    id: str
+    seq: int
+    parent: str | None
+    created: float
+    commit_sha: str
+    status: str
+    reason: str | None = None
+    target_task: str | None = None
+    diagnosis: str | None = None
+    problem: str | None = None
+    tokens: int = 0
+    cost_usd: float = 0.0
+    log_path: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
+
+
+@dataclass
+class EvalRow:
+    node: str
+    task: str
+    resolved: bool
+    outcome: str = ""
+    tokens: int = 0
+    cost_usd: float = 0.0
+    time_s: float = 0.0
+    log_path: str = ""
+    created: float = 0.0
+    seq: int = 0
+
+
+class ArchiveDB:
+    """One connection shared by the search's threads behind a lock; each write is a transaction."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        with self._lock, self._conn:
+            self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _write(self, sql: str, args: tuple) -> int:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute(sql, args)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return cur.rowcount
+
+    def _read(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # -- meta -------------------------------------------------------------------------------------
+    def set_meta(self, key: str, value: Any) -> None:
+        self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    # -- nodes ------------------------------------------------------------------------------------
+    def next_seq(self) -> int:
+        rows = self._read("SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM nodes")
+        return int(rows[0]["n"])
+
+    def add_node(self, node: NodeRow) -> None:
+        self._write("INSERT INTO nodes (id, seq, parent, created, commit_sha, status, reason, target_task, diagnosis,"
+                    " problem, tokens, cost_usd, log_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (node.id, node.seq, node.parent, node.created, node.commit_sha, node.status, node.reason,
+                     node.target_task, node.diagnosis, node.problem, node.tokens, node.cost_usd, node.log_path))
+
+    def nodes(self) -> list[NodeRow]:
+        return [NodeRow(**dict(r)) for r in self._read("SELECT * FROM nodes ORDER BY seq")]
+
+    def node(self, node_id: str) -> NodeRow | None:
+        rows = self._read("SELECT * FROM nodes WHERE id = ?", (node_id,))
+        return NodeRow(**dict(rows[0])) if rows else None
+
+    # -- evaluations ------------------------------------------------------------------------------
+    def add_evaluation(self, row: EvalRow) -> bool:
+        """Record one finished evaluation; False when (node, task) was already recorded."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM evaluations").fetchone()[0]
+                cur = self._conn.execute(
+                    "INSERT OR IGNORE INTO evaluations (node, task, resolved, outcome, tokens, cost_usd, time_s,"
+                    " log_path, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row.node, row.task, int(row.resolved), row.outcome, row.tokens, row.cost_usd, row.time_s,
+                     row.log_path, row.created or time.time(), seq))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return cur.rowcount == 1
+
+    def evaluations(self, node: str | None = None) -> list[EvalRow]:
+        sql, args = "SELECT * FROM evaluations", ()
+        if node is not None:
+            sql, args = sql + " WHERE node = ?", (node,)
+        return [EvalRow(**{**dict(r), "resolved": bool(r["resolved"])}) for r in self._read(sql + " ORDER BY seq", args)]
+
+    def spend(self) -> dict:
+        """What the search has spent, from the finished records (nodes made + evaluations)."""
+        n = self._read("SELECT COALESCE(SUM(cost_usd), 0) AS c, COALESCE(SUM(tokens), 0) AS t FROM nodes")[0]
+        e = self._read("SELECT COALESCE(SUM(cost_usd), 0) AS c, COALESCE(SUM(tokens), 0) AS t, COUNT(*) AS k"
+                       " FROM evaluations")[0]
+        return {"cost_usd": round(n["c"] + e["c"], 6), "tokens": int(n["t"] + e["t"]), "evaluations": int(e["k"])}
