@@ -1,7 +1,7 @@
 """Where a scaffold (the agent code run inside the sandbox) comes from.
 
 `seed` is generation 0 in the repository's `archive/seed/`; a path names any scaffold
-directory (e.g. a child being evaluated). The evolve archive will add node ids here.
+directory (e.g. a child being evaluated); `ARCHIVE_DIR/NODE_ID` names an evolve archive node.
 `copy_scaffold` makes the private copy a run mounts into its sandbox, safely (a scaffold is untrusted).
 """
 
@@ -25,13 +25,46 @@ SEED_DIR = _seed_dir()
 
 
 def resolve_scaffold(node: str | Path) -> Path:
-    """The host directory of the scaffold `node` (must contain main.py)."""
+    """The host directory of the scaffold `node` (must contain main.py): `seed`, a scaffold
+    directory, an evolve archive node as `ARCHIVE_DIR/NODE_ID`, or a bare `NODE_ID` of the
+    archive named by the environment variable SELFCODER_ARCHIVE."""
     path = SEED_DIR if str(node) == "seed" else Path(node).expanduser().resolve()
+    if str(node) != "seed" and not path.is_dir():
+        path = _archive_node(str(node)) or path
     if not path.is_dir():
         raise SelfcoderError(f"agent '{node}': not an archive node or a scaffold directory")
     if not (path / "main.py").is_file():
         raise SelfcoderError(f"agent '{node}': {path} has no main.py (a scaffold starts with main.py)")
     return path
+
+
+def _archive_node(node: str) -> Path | None:
+    """`ARCHIVE/NODE` (or NODE in $SELFCODER_ARCHIVE) → the node's files `ARCHIVE/nodes/NODE`, when
+    archive.db knows the node. Read with sqlite3 alone: this module sits below selfcoder.evolve."""
+    import sqlite3
+
+    if "/" in node:
+        archive, node_id = Path(node).expanduser().parent, Path(node).name
+    elif os.environ.get("SELFCODER_ARCHIVE"):
+        archive, node_id = Path(os.environ["SELFCODER_ARCHIVE"]).expanduser(), node
+    else:
+        return None
+    db = archive / "archive.db"
+    if not db.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT status, reason FROM nodes WHERE id = ?", (node_id,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        raise SelfcoderError(f"agent '{node}': cannot read {db}: {e}") from None
+    if row is None:
+        raise SelfcoderError(f"agent '{node}': the archive {archive} has no node '{node_id}'")
+    if row[0] != "valid":
+        raise SelfcoderError(f"agent '{node}': node '{node_id}' is invalid ({row[1]})")
+    return (archive / "nodes" / node_id).resolve()
 
 
 SKIPPED = frozenset({"__pycache__", ".pytest_cache"})

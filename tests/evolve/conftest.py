@@ -20,7 +20,8 @@ from e2e_replies import CALC_FIX, search_replace  # noqa: E402
 # a self-modification that applies to any generation: one more line in config.json
 SELF_EDIT = search_replace("config.json", '  "retries": 2,', '  "retries": 2,\n  "evolved_note": "tried harder",') + "\nSUBMIT\n"
 # a self-modification that breaks the child: a file that does not compile
-BROKEN_EDIT = search_replace("broken.py", "", "def broken(:\n    pass") + "\nSUBMIT\n"
+BROKEN_EDIT = search_replace("config.json", '  "retries": 2,', '  "retries": 2,') + (
+    "\nbroken.py\n```python\ndef broken(:\n    pass\n```\n\nSUBMIT\n")
 DIAGNOSIS = "The agent stops too early: make it retry a failed edit once before giving up."
 ADMISSION = "python3 -c 'import main'"
 

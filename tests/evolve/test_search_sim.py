@@ -37,3 +37,44 @@ def test_hgm_grows_a_valid_child_and_evaluates_it_by_the_hosts_grading(sim):
     assert results.get(("root", "calc_py-mean")) is True
     assert all(not r for (n, t), r in results.items() if t == "calc_py-clamp")
     archive.close()
+
+
+def test_dgm_stages_evaluation_and_records_an_invalid_child(sim):
+    """Small set = calc-clamp (never resolved): no node reaches the threshold, so the full set is
+    never run; a child that does not compile is recorded invalid with the reason."""
+    from selfcoder.evolve.search import EvolveConfig  # noqa: F401
+
+    tasks = sim["tasks"].read_text().splitlines()
+    sim["tasks"].write_text(tasks[1] + "\n" + tasks[0] + "\n")  # clamp first: it is the small set
+    archive, s = search(sim, sim["tmp"] / "arch", modify="broken", policy="dgm", small=1, max_nodes=2, workers=2,
+                        params={"children_per_generation": 1})
+    s.run()
+    nodes = {n.id: n for n in archive.nodes()}
+    assert set(nodes) == {"root", "n1"}
+    assert nodes["n1"].status == "invalid" and "does not compile" in nodes["n1"].reason, nodes["n1"].reason
+    assert "broken.py" in archive.diff("n1")  # kept for inspection, never a parent
+    evals = archive.evaluations()
+    assert [(e.node, e.task, e.resolved) for e in evals] == [("root", "calc_py-clamp", False)]
+    archive.close()
+
+
+def test_dgm_reaches_the_full_set_above_the_threshold(sim):
+    archive, s = search(sim, sim["tmp"] / "arch", policy="dgm", small=1, max_nodes=2, workers=2,
+                        params={"children_per_generation": 1})
+    s.run()
+    done = {(e.node, e.task): e.resolved for e in archive.evaluations()}
+    assert done == {("root", "calc_py-mean"): True, ("root", "calc_py-clamp"): False,
+                    ("n1", "calc_py-mean"): True, ("n1", "calc_py-clamp"): False}
+    archive.close()
+
+
+def test_the_budget_stops_the_search_within_the_money(sim):
+    from selfcoder.llm.budget import Budget
+
+    budget = Budget(max_tokens=10**9, max_cost_usd=0.004, max_calls=10**6)
+    archive, s = search(sim, sim["tmp"] / "arch", policy="hgm", max_evals=50, workers=2, budget=budget)
+    s.run()
+    assert s.stop_reason, "the search should have stopped at the budget"
+    assert archive.db.spend()["cost_usd"] <= 0.004
+    assert len(archive.evaluations()) < 50
+    archive.close()

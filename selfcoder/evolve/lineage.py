@@ -1,0 +1,105 @@
+"""The lineage picture: the archive's tree as a self-contained SVG (or an HTML page holding it).
+
+Each node shows its id, its score and how many evaluations it has; invalid nodes are grey with
+a red cross-out and their reason as a tooltip; the path from the root to the best node is drawn
+thick. Written by hand (no plotting dependency); every text is XML-escaped (reasons and
+problem statements come from models).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from selfcoder.evolve.db import EvalRow, NodeRow
+
+DX, DY, R = 90, 90, 22
+
+
+def _layout(nodes: list[NodeRow]) -> dict[str, tuple[float, float]]:
+    kids: dict[str | None, list[str]] = {}
+    for n in nodes:
+        kids.setdefault(n.parent, []).append(n.id)
+    pos: dict[str, tuple[float, float]] = {}
+    next_x = [0]
+
+    def place(node: str, depth: int) -> float:
+        children = kids.get(node, [])
+        if not children:
+            x = next_x[0]
+            next_x[0] += 1
+        else:
+            xs = [place(c, depth + 1) for c in children]
+            x = (xs[0] + xs[-1]) / 2
+        pos[node] = (x, depth)
+        return x
+
+    for root in kids.get(None, []):
+        place(root, 0)
+    return {k: (40 + x * DX + DX / 2, 40 + d * DY + R) for k, (x, d) in pos.items()}
+
+
+def _color(score: float | None) -> str:
+    if score is None:
+        return "#ffffff"
+    g = int(80 + 175 * score)
+    return f"rgb({255 - int(150 * score)},{g},{120})"
+
+
+def render_svg(nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> str:
+    pos = _layout(nodes)
+    by_id = {n.id: n for n in nodes}
+    own: dict[str, list[bool]] = {}
+    for e in evals:
+        own.setdefault(e.node, []).append(e.resolved)
+    path: set[str] = set()
+    node = best
+    while node is not None and node in by_id:
+        path.add(node)
+        node = by_id[node].parent
+    width = max((x for x, _ in pos.values()), default=0) + DX
+    height = max((y for _, y in pos.values()), default=0) + DY
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+           f'font-family="sans-serif" font-size="11">']
+    for n in nodes:
+        if n.parent in pos:
+            (x1, y1), (x2, y2) = pos[n.parent], pos[n.id]
+            thick = n.id in path
+            out.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="'
+                       f'{"#d08000" if thick else "#999"}" stroke-width="{4 if thick else 1.5}"/>')
+    for n in nodes:
+        x, y = pos[n.id]
+        results = own.get(n.id, [])
+        score = sum(results) / len(results) if results else None
+        tip = escape(n.reason or n.problem or "", quote=True)[:500]
+        fill = "#ddd" if not n.valid else _color(score)
+        stroke = "#d08000" if n.id in path else ("#c00" if not n.valid else "#333")
+        out.append(f'<g class="node{" invalid" if not n.valid else ""}" id="node-{escape(n.id, quote=True)}">'
+                   f'<title>{escape(n.id)}: {tip}</title>'
+                   f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{R}" fill="{fill}" stroke="{stroke}" stroke-width="2"/>')
+        if not n.valid:
+            out.append(f'<line x1="{x - R:.0f}" y1="{y - R:.0f}" x2="{x + R:.0f}" y2="{y + R:.0f}" stroke="#c00"/>')
+        label = "invalid" if not n.valid else ("-" if score is None else f"{score:.2f}")
+        out.append(f'<text x="{x:.0f}" y="{y - 3:.0f}" text-anchor="middle" font-weight="bold">{escape(n.id)}</text>'
+                   f'<text x="{x:.0f}" y="{y + 10:.0f}" text-anchor="middle">{label}</text>'
+                   f'<text x="{x:.0f}" y="{y + R + 12:.0f}" text-anchor="middle" fill="#555">{len(results)} evals</text>'
+                   "</g>")
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def write_lineage(out: Path, nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> Path:
+    svg = render_svg(nodes, evals, best)
+    out = Path(out)
+    if out.suffix.lower() in (".html", ".htm"):
+        text = (f"<!doctype html><html><head><meta charset='utf-8'><title>selfcoder lineage</title></head><body>"
+                f"<h1>Lineage</h1><p>best: {escape(best or '-')} (thick path); grey crossed nodes are invalid; "
+                f"hover a node for its problem statement or reason.</p>{svg}</body></html>")
+    elif out.suffix.lower() == ".svg":
+        text = svg
+    else:
+        from selfcoder.errors import SelfcoderError
+
+        raise SelfcoderError(f"{out}: the lineage is written as .svg or .html")
+    out.write_text(text)
+    return out
