@@ -21,7 +21,6 @@ import threading
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from selfcoder.cancel import Cancelled, CancelToken
