@@ -149,8 +149,8 @@ class Search:
                     for task in P.dgm_tasks_wanted(view, node, self.small, self.full, self.pcfg):
                         if (node, task) not in busy:
                             return ("eval", node, task)
-            if running or busy or expanding or not may_expand:
-                return None  # the generation barrier
+            if running or busy or expanding >= self.pcfg.children_per_generation or not may_expand:
+                return None  # the generation barrier: a generation's children start together
             parents = P.dgm_choose_parents(view, 1, self.small, self.full, self.pcfg, self.rng)
             return ("expand", parents[0]) if parents else None
         evals = len(self.archive.evaluations()) + len(busy)

@@ -78,3 +78,12 @@ def test_the_budget_stops_the_search_within_the_money(sim):
     assert archive.db.spend()["cost_usd"] <= 0.004
     assert len(archive.evaluations()) < 50
     archive.close()
+
+
+def test_dgm_makes_a_generation_of_children_together(sim):
+    archive, s = search(sim, sim["tmp"] / "arch", policy="dgm", small=1, max_nodes=3, workers=2,
+                        params={"children_per_generation": 2})
+    s.run()
+    nodes = archive.nodes()
+    assert [n.parent for n in nodes] == [None, "root", "root"]  # both children of generation 1 from the root
+    archive.close()
