@@ -121,16 +121,20 @@ class Evaluation:
                     progress.last = f"{task.instance_id}: {record['outcome']}"
                     self._on_progress(progress)
         except BaseException:  # Ctrl-C / SIGTERM: stop every run; finished records stay
-            self.cancel.cancel("interrupted by the user")
-            with self._lock:
-                tokens = list(self._tokens)
-            for token in tokens:
-                token.cancel("interrupted by the user")
+            self.stop("interrupted by the user")
             pool.shutdown(wait=True, cancel_futures=True)
             self.write()
             raise
         pool.shutdown(wait=True)
         return self.write()
+
+    def stop(self, reason: str) -> None:
+        """Cancel the evaluation and every run in flight (from any thread); finished records stay."""
+        self.cancel.cancel(reason)
+        with self._lock:
+            tokens = list(self._tokens)
+        for token in tokens:
+            token.cancel(reason)
 
     def write(self) -> dict:
         submitted = [t.instance_id for t in self._submitted()]

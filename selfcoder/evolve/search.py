@@ -208,11 +208,7 @@ class Search:
         with self._lock:
             live = list(self._evaluations)
         for evaluation in live:
-            evaluation.cancel.cancel(reason)
-            with evaluation._lock:  # TODO(eval): a public Evaluation.stop() would replace this
-                tokens = list(evaluation._tokens)
-            for token in tokens:
-                token.cancel(reason)
+            evaluation.stop(reason)
 
     # -- jobs -------------------------------------------------------------------------------------
     def _evaluate(self, node: str, task_id: str) -> str:
