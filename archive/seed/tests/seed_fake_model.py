@@ -4,6 +4,7 @@ unix socket that replays scripted replies, and a helper that runs the real agent
 
 import json
 import os
+import re
 import shutil
 import socketserver
 import subprocess
@@ -68,15 +69,96 @@ def make_repo(root, files):
         subprocess.run(cmd, cwd=root, env=env, check=True)
 
 
-def run_agent(repo, model, task, timeout=120):
-    """Run main.py as the runner does; return (exit code, events, stdout+stderr)."""
+def scaffold_copy(dest, config):
+    """A copy of this scaffold at `dest` whose config.json has `config` merged in (each entry of
+    "policies" merged into the policy's own settings); returns the copy's main.py."""
+    shutil.copytree(SEED, dest, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    with open(os.path.join(dest, "config.json")) as f:
+        merged = json.load(f)
+    for key, value in config.items():
+        if key == "policies":
+            for name, settings in value.items():
+                merged.setdefault("policies", {}).setdefault(name, {}).update(settings)
+        else:
+            merged[key] = value
+    with open(os.path.join(dest, "config.json"), "w") as f:
+        json.dump(merged, f)
+    return os.path.join(dest, "main.py")
+
+
+def run_agent(repo, model, task, timeout=120, config=None, events_file=True, env=None):
+    """Run main.py as the runner does; return (exit code, events, stdout+stderr).
+    `events_file`: events through $SELFCODER_EVENTS (as the runner does), else from stdout.
+    `config`: settings merged into a copy of config.json (see scaffold_copy)."""
     task_path = os.path.join(model.dir, "task.json")
     with open(task_path, "w") as f:
         json.dump(task, f)
-    env = dict(os.environ, SELFCODER_LLM_SOCKET=model.path)
-    proc = subprocess.run([sys.executable, os.path.join(SEED, "main.py"), task_path], cwd=repo,
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    main = scaffold_copy(os.path.join(model.dir, "scaffold"), config) if config else os.path.join(SEED, "main.py")
+    events_path = os.path.join(model.dir, "events.jsonl")
+    env = dict(os.environ, SELFCODER_LLM_SOCKET=model.path, **(env or {}))
+    env.pop("SELFCODER_EVENTS", None)
+    if events_file:
+        env["SELFCODER_EVENTS"] = events_path
+    proc = subprocess.run([sys.executable, main, task_path], cwd=repo, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     out = proc.stdout.decode("utf-8", "replace")
-    events = [json.loads(line[len("@@selfcoder "):]) for line in out.splitlines()
-              if line.startswith("@@selfcoder ")]
-    return proc.returncode, events, out
+    return proc.returncode, read_events(events_path) if events_file else stdout_events(out), out
+
+
+def read_events(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def stdout_events(out):
+    return [json.loads(line[len("@@selfcoder "):]) for line in out.splitlines()
+            if line.startswith("@@selfcoder ")]
+
+
+class Result:
+    """One finished agent run: exit `code`, `events`, `steps` (their actions), `exit` (the exit
+    event), the model's `requests`, the agent's output `out`."""
+
+    def __init__(self, code, events, requests, out):
+        self.code, self.events, self.requests, self.out = code, events, requests, out
+        self.steps = [e["action"] for e in events if e["type"] == "step"]
+        self.exit = events[-1] if events else {}
+        self.status = self.exit.get("status")
+
+    def sent(self, n):
+        """The last message of the n-th request (0-based): what the model was told then."""
+        return self.requests[n]["messages"][-1]["content"]
+
+
+def solve(repo, script, task, tokens_per_call=100, **run_args):
+    """Run the agent on `repo` against a model replying `script`; check that exactly one exit
+    event came, last; return a Result."""
+    model = FakeModel(script, tokens_per_call=tokens_per_call)
+    try:
+        code, events, out = run_agent(str(repo), model, task, **run_args)
+    finally:
+        model.close()
+    assert events and events[-1]["type"] == "exit", out
+    assert [e["type"] for e in events].count("exit") == 1, events
+    return Result(code, events, model.requests, out)
+
+
+def patch(repo):
+    """The workspace's changes against the baseline commit, as `git diff` shows them."""
+    subprocess.run(["git", "add", "-A"], cwd=str(repo), check=True)
+    return subprocess.run(["git", "diff", "--cached"], cwd=str(repo), stdout=subprocess.PIPE,
+                          check=True).stdout.decode()
+
+
+def prompt(name):
+    """The scaffold's own prompts/NAME.txt, as main.py loads it."""
+    with open(os.path.join(SEED, "prompts", name + ".txt"), encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def shows(template, message):
+    """Whether `message` holds the filled-in `template`: every text between its {placeholders}
+    is there. Checks that a prompt was sent without depending on its wording."""
+    return all(part in message for part in re.split(r"\{\w+\}", template) if part.strip())

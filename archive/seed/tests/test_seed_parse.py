@@ -1,10 +1,12 @@
-"""The reply parser: well-formed replies in each accepted format, and malformed ones."""
+"""The reply parser: well-formed replies in each accepted format, malformed ones, and the
+parsing policies (policies.py) switched on and off."""
 
 import os
 
 import pytest
 
-from actions import parse_reply
+from policies import Policies, looks_like_python
+from reply_parser import parse_reply
 
 SEED = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,16 +74,16 @@ def test_submit_line_variants():
     assert parse_reply("I will SUBMIT when done.") == []
 
 
-@pytest.mark.parametrize("reply, message", [
-    ("calc.py\n<<<<<<< SEARCH\nx = 1\n>>>>>>> REPLACE\n", "no ======="),
-    ("calc.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n", "does not end"),
-    ("<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE", "no file path"),
-    ("calc.py\n```python\ndef f():\n    pass\n", "not closed"),
-    ("```diff\n--- a/x.py\n+++ b/x.py\n```", "unified diffs"),
+@pytest.mark.parametrize("reply", [
+    "calc.py\n<<<<<<< SEARCH\nx = 1\n>>>>>>> REPLACE\n",  # no =======
+    "calc.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n",  # no >>>>>>> REPLACE
+    "<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE",  # no path
+    "calc.py\n```python\ndef f():\n    pass\n",  # fence not closed
+    "```diff\n--- a/x.py\n+++ b/x.py\n```",  # unified diff
 ])
-def test_malformed_pieces_become_errors(reply, message):
+def test_malformed_pieces_become_errors(reply):
     acts = parse_reply(reply)
-    assert kinds(acts) == ["error"] and message in acts[0]["msg"]
+    assert kinds(acts) == ["error"] and acts[0]["msg"]  # the message is for the model: any wording
 
 
 def test_prose_only_reply_has_no_action():
@@ -98,7 +100,35 @@ def test_the_prompts_themselves_parse_to_no_action():
 
 
 def test_python_in_a_bash_block_is_recognised():
-    from actions import looks_like_python
     assert looks_like_python("def add(a, b):\n    return a + b")
     assert looks_like_python("import os")
     assert not looks_like_python("python3 -c 'import os'")
+
+
+def off(name):
+    return Policies({name: {"enabled": False}})
+
+
+def test_bare_command_policy():
+    assert kinds(parse_reply("```\nls -la\n```", policies=off("bare_command"))) == []
+    assert kinds(parse_reply("```\nls\nls\nls\nls\n```")) == []  # more lines than max_lines
+    wide = Policies({"bare_command": {"max_lines": 4}})
+    assert kinds(parse_reply("```\nls\nls\nls\nls\n```", policies=wide)) == ["bash"]
+
+
+def test_named_file_block_policy(tmp_path):
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    reply = "Here is the corrected `calc.py`:\n\n```python\ndef add(a, b):\n    return a + b\n```"
+    assert parse_reply(reply, str(tmp_path), policies=off("named_file_block")) == []
+    reply = "In `calc.py`, change x:\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE"
+    assert kinds(parse_reply(reply, str(tmp_path), policies=off("named_file_block"))) == ["error"]
+
+
+def test_loose_block_rewrite_policy(tmp_path):
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n")
+    reply = "```python\ndef add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n```"
+    assert parse_reply(reply, str(tmp_path), ["calc.py"], off("loose_block_rewrite")) == []
+    strict = Policies({"loose_block_rewrite": {"min_similarity": 0.99}})
+    assert parse_reply(reply, str(tmp_path), ["calc.py"], strict) == []
+    short = "```python\ndef add(a, b):\n    return a + b\n```"  # under min_length of the file
+    assert parse_reply(short, str(tmp_path), ["calc.py"]) == []

@@ -1,0 +1,241 @@
+"""The agent's loop: one model reply per step, the reply's actions carried out in order.
+
+Read top-down. run() is the loop: check the limits, ask the model, act on the reply, report
+the step, then stop (submitted), start the conversation again (policies.StallRestart) or send
+back what happened. act() is one reply: edits, commands, SUBMIT, then the tests after an edit.
+The small-model heuristics are the named policies in policies.py (config.json "policies").
+"""
+
+import time
+
+import context
+from edits import ActionError, apply_edit
+from events import emit
+from outcome import Outcome
+from policies import Policies
+from reply_parser import parse_reply
+from shell import run_shell
+
+OMITTED = "(older message omitted to save space)"
+
+
+def fill(template, **values):
+    """Put values into a template's {placeholders}; other braces stay as they are."""
+    for key, value in values.items():
+        template = template.replace("{%s}" % key, str(value))
+    return template
+
+
+def tail(text, max_chars):
+    return text if len(text) <= max_chars else "[... earlier output omitted ...]\n" + text[-max_chars:]
+
+
+def truncate(text, max_chars):
+    """Keep the head and the tail of long text, with a marker saying how much was cut."""
+    if len(text) <= max_chars:
+        return text
+    half = max_chars // 2
+    return "%s\n[... %d characters omitted ...]\n%s" % (text[:half], len(text) - 2 * half, text[-half:])
+
+
+class Agent:
+    """One run on one task: the limits, the counts (steps, tokens), the policies' state."""
+
+    def __init__(self, task, config, prompts, llm, root):
+        self.task, self.config, self.prompts, self.llm, self.root = task, config, prompts, llm, root
+        self.policies = Policies(config.get("policies"))
+        given = {k: v for k, v in (task.get("limits") or {}).items() if v is not None}
+        limits = dict(config["default_limits"], **given)
+        self.max_steps, self.max_tokens = int(limits["max_steps"]), int(limits["max_tokens"])
+        self.deadline = time.monotonic() + float(limits["time_limit_s"])
+        self.test_cmd = task.get("test_cmd") or None
+        self.steps = self.tokens = 0
+        self.temperature = float(config["temperature"])
+        self.focus = []  # files shown whole in the first prompt
+        self.tests_failed_at_start = False  # as of the latest first prompt
+        self.changed = False  # some edit has worked
+
+    def time_left(self):
+        return self.deadline - time.monotonic()
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self):
+        """Loop until submitted or a limit is hit; return (status, message)."""
+        messages = self.fresh_conversation()
+        while True:
+            stop = self.limit_reached()
+            if stop:
+                return stop
+            reply = self.ask_model(messages)
+            outcome = self.act(reply)
+            restart = self.policies.stall_restart.due(outcome.progress())
+            if self.policies.same_reply_note.repeated(reply) and not outcome.submit:
+                outcome.notes.insert(0, self.prompts["same_reply"])
+            emit(type="step", n=self.steps, action=outcome.action(), detail=outcome.detail()[:200],
+                 tokens=self.tokens)
+            if outcome.submit:
+                return "submitted", outcome.detail()
+            if restart:
+                messages = self.restart()
+            else:
+                self.send_back(messages, outcome)
+
+    def limit_reached(self):
+        """(status, message) when a limit stops the run, else None."""
+        if self.steps >= self.max_steps:
+            return "step_limit", "not submitted after %d steps" % self.steps
+        if self.time_left() <= 0:
+            return "time_limit", "not submitted after %d steps" % self.steps
+        if self.tokens >= self.max_tokens:
+            return "token_limit", "%d tokens used (limit %d)" % (self.tokens, self.max_tokens)
+        return None
+
+    def ask_model(self, messages):
+        """One model call (one step); the reply is added to `messages` and returned."""
+        deadline = min(self.deadline, time.monotonic() + self.config["request_timeout_s"])
+        reply, used = self.llm.chat(messages, deadline, self.temperature)
+        self.steps, self.tokens = self.steps + 1, self.tokens + used
+        messages.append({"role": "assistant", "content": reply})
+        return reply
+
+    def fresh_conversation(self):
+        return [{"role": "system", "content": self.prompts["system"]},
+                {"role": "user", "content": self.first_prompt()}]
+
+    def restart(self):
+        """policies.StallRestart: a fresh conversation at a higher temperature."""
+        self.policies.same_reply_note.forget()
+        self.temperature = self.policies.stall_restart.raised(self.temperature)
+        messages = self.fresh_conversation()
+        emit(type="step", n=self.steps, action="restart",
+             detail="fresh conversation at temperature %.1f" % self.temperature, tokens=self.tokens)
+        return messages
+
+    def send_back(self, messages, outcome):
+        """Add what the reply did (and the steps left) as the next user message."""
+        footer = fill(self.prompts["next"], steps_left=self.max_steps - self.steps)
+        messages.append({"role": "user", "content": outcome.observation() + "\n\n" + footer})
+        self.trim(messages)
+
+    def trim(self, messages):
+        """Blank the oldest exchanges (never the task or the latest reply) to fit the history budget."""
+        total = sum(len(m["content"]) for m in messages)
+        for m in messages[2:-2]:
+            if total <= self.config["history_max_chars"]:
+                break
+            total -= len(m["content"]) - len(OMITTED)
+            m["content"] = OMITTED
+
+    # -- the first prompt ------------------------------------------------------------------
+
+    def first_prompt(self):
+        """The task message: problem, repo map, relevant files, and the tests' current output."""
+        cfg, problem = self.config, self.task.get("problem_statement") or ""
+        test_output = self.tests_at_start()
+        files = context.list_files(self.root)
+        paths = context.relevant_files(self.root, files, self.task, test_output, cfg["max_files"])
+        shown, self.focus = context.show_files(self.root, paths, context.identifiers(problem),
+                                               cfg["files_max_chars"])
+        return fill(self.prompts["instance"], instance_id=self.task.get("instance_id", ""),
+                    problem_statement=truncate(problem.strip(), cfg["problem_max_chars"]),
+                    repo_map=truncate((self.task.get("repo_map") or "(none)").strip(), cfg["repo_map_max_chars"]),
+                    files=shown or "(none found; look around with shell commands)",
+                    test_cmd=self.test_cmd or "(none)", test_output=test_output)
+
+    def tests_at_start(self):
+        """Run the tests before the model's next try; their output for the first prompt."""
+        if not self.test_cmd:
+            return "(not run: no test command was given; look for the tests yourself)"
+        code, out = self.run_tests()
+        self.tests_failed_at_start = code != 0
+        return "exit code %d\n%s" % (code, out)
+
+    def run_tests(self):
+        limit = self.config["test_output_max_chars"]
+        code, out = run_shell(self.test_cmd, self.root, min(self.config["test_timeout_s"], self.time_left()),
+                              4 * limit)
+        return code, tail(out.strip(), limit)
+
+    # -- one reply -------------------------------------------------------------------------
+
+    def act(self, reply):
+        """Carry out the reply's actions in order; return its Outcome."""
+        acts = parse_reply(reply, self.root, self.focus, self.policies)
+        errors = [a["msg"] for a in acts if a["kind"] == "error"]
+        if len(errors) == len(acts):
+            return self.format_error(errors)
+        outcome, commands = Outcome("Problem in your reply: %s." % e for e in errors), 0
+        for a in acts:
+            if a["kind"] in ("edit", "write"):
+                self.edit(a, outcome)
+            elif a["kind"] == "bash":
+                commands += 1
+                self.command(a["cmd"], commands, outcome)
+            elif a["kind"] == "submit":
+                outcome.submit = True
+        if outcome.edited:
+            self.after_edit(outcome)
+        self.check_submit(outcome)
+        return outcome
+
+    def format_error(self, errors):
+        """A reply with no usable action: prompts/format_error.txt, with the problem found."""
+        problem = "; ".join(errors) or "no action found"
+        outcome = Outcome()
+        outcome.add("format_error", fill(self.prompts["format_error"], problem=problem,
+                                         file=(self.focus or ["the file to fix"])[0]), problem)
+        return outcome
+
+    def edit(self, act, outcome):
+        try:
+            note = apply_edit(self.root, act, self.policies)
+            outcome.edited = True
+        except ActionError as e:
+            note, outcome.failed = "Edit of %s FAILED: %s" % (act["path"], e), True
+        outcome.add("edit", note, note.split("\n")[0])
+
+    def command(self, cmd, number, outcome):
+        """The reply's command number `number` (counting from 1): run unless refused."""
+        if number > self.config["max_commands_per_reply"]:
+            outcome.notes.append("Not run (one command per reply, please): %s" % cmd)
+            return
+        note, kind = self.shell(cmd)
+        outcome.add(kind, note, "%s: %s" % (kind, cmd.split("\n")[0]))
+
+    def shell(self, cmd):
+        """(note for the model, action kind) for one command: not_shell, repeat or bash."""
+        first_line = cmd.split("\n")[0]
+        if self.policies.python_as_shell_refusal.refuses(cmd):
+            return fill(self.prompts["not_shell"], cmd=first_line), "not_shell"
+        times = self.policies.repeat_refusal.times(cmd)
+        if self.policies.repeat_refusal.refuses(times):
+            return fill(self.prompts["repeat"], cmd=first_line, times=times), "repeat"
+        code, out = run_shell(cmd, self.root, min(self.config["command_timeout_s"], self.time_left()),
+                              self.config["output_max_chars"])
+        return "$ %s\n(exit code %d)\n%s" % (cmd, code, out.rstrip() or "(no output)"), "bash"
+
+    def after_edit(self, outcome):
+        """After a reply whose edits (some) worked: forget old commands, run the tests."""
+        self.policies.repeat_refusal.forget()
+        self.changed = True
+        if not self.test_cmd:
+            return
+        code, out = self.run_tests()
+        outcome.notes.append(fill(self.prompts["tests"], test_cmd=self.test_cmd, code=code, output=out))
+        if self.policies.auto_submit.applies(self.tests_failed_at_start, code, outcome.failed):
+            outcome.submit = True
+            outcome.details.append("tests pass now: submitted")
+
+    def check_submit(self, outcome):
+        """Apply the submit refusals to a reply that submits; add the submit kind if it stands."""
+        if outcome.submit and self.policies.failed_edit_submit_refusal.refuses(outcome.failed):
+            outcome.submit = False
+            outcome.notes.append("Not submitted, because an edit in this reply failed.")
+            outcome.kinds.append("submit_refused")
+        elif outcome.submit and self.policies.early_submit_refusal.refuses(self.changed):
+            outcome.submit = False
+            outcome.notes.append(self.prompts["submit_refused"])
+            outcome.kinds.append("submit_refused")
+        if outcome.submit:
+            outcome.kinds.append("submit")
