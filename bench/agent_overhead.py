@@ -146,7 +146,7 @@ def run_selfcoder(task: dict, script: Path, n: int, scratch: Path, validate: boo
     from selfcoder.config import load_settings
     from selfcoder.llm.trajectory import read_trajectory
     from selfcoder.runner import run
-    from selfcoder.solve import PYTEST_CMD
+    from selfcoder.solve_attempts import PYTEST_CMD
     from selfcoder.task import Task
 
     settings = load_settings(None).settings

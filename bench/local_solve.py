@@ -96,7 +96,7 @@ def warm_local_model(settings) -> tuple[object | None, float]:
 
 def solve_one(task_dir: Path, args: argparse.Namespace, scratch: Path) -> dict:
     from selfcoder.errors import SelfcoderError
-    from selfcoder.solve import make_task, solve
+    from selfcoder.solve_attempts import make_task, solve
 
     repo = scratch / task_dir.name
     shutil.copytree(task_dir / "repo", repo, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))

@@ -1,7 +1,7 @@
 """Solve a problem in a repository: build the task, run up to N attempts, keep a validated one.
 
 Used by `selfcoder solve`, `selfcoder demo` and the language server; none of them write the
-user's files here (see `selfcoder.apply`).
+user's files here (see `selfcoder.worktree_apply`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from selfcoder.apply import apply_run, touched_files
+from selfcoder.worktree_apply import apply_run, touched_files
 from selfcoder.errors import SelfcoderError
 from selfcoder.fingerprint import changed_since, fingerprint_tree
 

@@ -25,7 +25,7 @@ def demo_command(
     from selfcoder.commands.progress import ProgressPrinter, print_summary
     from selfcoder.commands.safe_text import markup
     from selfcoder.config import load_settings, override
-    from selfcoder.solve import make_task, solve
+    from selfcoder.solve_attempts import make_task, solve
 
     console = Console()
     target = keep or Path(tempfile.mkdtemp(prefix="selfcoder-demo-")) / "demo"

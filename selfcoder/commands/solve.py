@@ -32,12 +32,12 @@ def solve_command(
     """
     from rich.console import Console
 
-    from selfcoder.apply import apply_run
+    from selfcoder.worktree_apply import apply_run
     from selfcoder.commands.config import print_refusals
     from selfcoder.commands.progress import ProgressPrinter, print_summary
     from selfcoder.commands.safe_text import markup
     from selfcoder.config import load_settings
-    from selfcoder.solve import make_task, solve
+    from selfcoder.solve_attempts import make_task, solve
 
     if (problem is None) == (problem_file is None):
         raise SelfcoderError("give the problem with exactly one of -p TEXT or -f FILE")

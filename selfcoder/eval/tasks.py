@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from selfcoder.errors import SelfcoderError
 from selfcoder.task import Task
-from selfcoder.validate.apply import patched_files
+from selfcoder.validate.workspace import patched_files
 from selfcoder.validate.parsers import is_pytest_command
 from selfcoder.validate.swe_logs import REPO_PARSERS
 

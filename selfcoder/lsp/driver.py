@@ -57,7 +57,7 @@ async def start_run(server, args: RunArgs) -> dict:
     """Check the request, create the run record and its task; return `{runId}` at once."""
     from selfcoder.runner import new_run_id
     from selfcoder.scaffold import resolve_scaffold
-    from selfcoder.solve import make_task
+    from selfcoder.solve_attempts import make_task
 
     folder = args.folder
     if not folder.is_dir():
@@ -88,7 +88,7 @@ async def start_run(server, args: RunArgs) -> dict:
 
 
 async def _drive(server, record: RunRecord, task, settings, scaffold: Path) -> None:
-    from selfcoder.apply import touched_files
+    from selfcoder.worktree_apply import touched_files
     from selfcoder.runner import run
 
     loop = asyncio.get_running_loop()

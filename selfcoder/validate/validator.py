@@ -25,7 +25,7 @@ from typing import Callable
 from selfcoder.cancel import CancelToken
 from selfcoder.errors import SelfcoderError
 from selfcoder.sandbox.base import WORKDIR, Limits, Sandbox, SandboxSpec
-from selfcoder.validate import apply as ws
+from selfcoder.validate import workspace as ws
 from selfcoder.validate.parsers import LogParser, parser_for
 from selfcoder.validate.protected import verdict_files
 from selfcoder.validate.report import decide, describe

@@ -17,7 +17,7 @@ from e2e_replies import CALC_FIX, CALC_PROBLEM
 from selfcoder.cancel import CancelToken
 from selfcoder.events import AgentEvent, PhaseStarted, RunFinished, RunStarted, VerdictReady
 from selfcoder.runner import run
-from selfcoder.solve import make_task
+from selfcoder.solve_attempts import make_task
 from selfcoder.status import RunStatus
 
 

@@ -11,7 +11,7 @@ import time
 from e2e_replies import CALC_FIX, CALC_PROBLEM, WORDCOUNT_FIX, search_replace
 
 from selfcoder.llm.scripted import sent_requests
-from selfcoder.solve import make_task, solve
+from selfcoder.solve_attempts import make_task, solve
 
 
 def read_jsonl(path):

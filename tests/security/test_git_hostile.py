@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.apply import apply_run
+from selfcoder.worktree_apply import apply_run
 from selfcoder.code.files import list_files
 from selfcoder.errors import SandboxError
 from selfcoder.fingerprint import fingerprint_tree
 from selfcoder.repo_files import worktree_files
 from selfcoder.sandbox.snapshot import materialise, prepare_workspace
-from selfcoder.validate.apply import preimage_blobs
+from selfcoder.validate.workspace import preimage_blobs
 
 ENV = dict(os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="t",
            GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
