@@ -4,7 +4,6 @@ settings pointing at them, and a per-test sandbox root so leftovers are visible.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,6 @@ import yaml
 from selfcoder.config import load_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-@pytest.fixture
-def sandbox_root(monkeypatch):
-    """A private sandbox root (traversable by the sandbox uids, unlike pytest's 0700 tmp dirs)."""
-    root = Path(tempfile.mkdtemp(prefix="selfcoder-test-sandboxes-"))
-    root.chmod(0o755)
-    monkeypatch.setenv("SELFCODER_SANDBOX_ROOT", str(root))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

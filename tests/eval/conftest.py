@@ -3,8 +3,6 @@ fixture task set (tests/fixtures/tasks.jsonl) whose repositories are only read."
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture(autouse=True)
-def _local_sandbox_works():
-    from selfcoder.sandbox.local import bwrap_problem
-
-    problem = bwrap_problem()
-    if problem:
-        pytest.fail(f"the local sandbox does not work here: {problem}")
-
-
-@pytest.fixture
-def sandbox_root(monkeypatch):
-    root = Path(tempfile.mkdtemp(prefix="selfcoder-test-sandboxes-"))
-    root.chmod(0o755)
-    monkeypatch.setenv("SELFCODER_SANDBOX_ROOT", str(root))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def _local_sandbox_works(local_sandbox_works):
+    """bubblewrap must work here (tests/conftest.py)."""
 
 
 @pytest.fixture

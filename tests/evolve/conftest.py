@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,21 +26,8 @@ ADMISSION = "python3 -c 'import main'"
 
 
 @pytest.fixture(autouse=True)
-def _local_sandbox_works():
-    from selfcoder.sandbox.local import bwrap_problem
-
-    problem = bwrap_problem()
-    if problem:
-        pytest.fail(f"the local sandbox does not work here: {problem}")
-
-
-@pytest.fixture
-def sandbox_root(monkeypatch):
-    root = Path(tempfile.mkdtemp(prefix="selfcoder-test-sandboxes-"))
-    root.chmod(0o755)
-    monkeypatch.setenv("SELFCODER_SANDBOX_ROOT", str(root))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def _local_sandbox_works(local_sandbox_works):
+    """bubblewrap must work here (tests/conftest.py)."""
 
 
 @pytest.fixture
