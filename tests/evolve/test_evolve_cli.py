@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +46,12 @@ def check_whole(archive_dir: Path) -> None:
         a.close()
 
 
-def test_kill_9_at_random_moments_then_resume_loses_and_duplicates_nothing(sim):
+def test_kill_9_at_random_moments_then_resume_loses_and_duplicates_nothing(sim, monkeypatch, sandbox_root):
+    """...and `selfcoder sandbox gc` then removes what the killed runs left (their run I/O
+    directories and sandboxes), so a user's /tmp does not fill up with them."""
+    tmp = Path(tempfile.mkdtemp(prefix="sc-evolve-tmp-"))  # short: the gateway's unix socket lives in it
+    tmp.chmod(0o755)
+    monkeypatch.setenv("TMPDIR", str(tmp))
     archive = sim["tmp"] / "arch"
     rng = random.Random(os.getpid())
     proc = evolve(sim, archive)
@@ -63,6 +70,11 @@ def test_kill_9_at_random_moments_then_resume_loses_and_duplicates_nothing(sim):
     assert conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == MAX_EVALS
     assert conn.execute("SELECT COUNT(*) FROM evaluations WHERE node='root' AND task='calc_py-mean' AND resolved=1"
                         ).fetchone()[0] == 1
+    gc = subprocess.run([sys.executable, "-m", "selfcoder", "sandbox", "gc"], capture_output=True, text=True,
+                        timeout=120)
+    assert gc.returncode == 0, gc.stderr
+    assert not list(tmp.glob("selfcoder-io-*")) and not list(sandbox_root.iterdir()), gc.stdout
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_archive_commands_show_the_search(sim, tmp_path):

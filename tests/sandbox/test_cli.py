@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from selfcoder.sandbox import check_backends, workdirs
@@ -50,17 +51,20 @@ def test_check_lists_backends(tmp_path):
 
 
 def test_gc_removes_dead_owners_leftovers_only(tmp_path, monkeypatch):
-    root = tmp_path / "sandboxes"
-    env = {"SELFCODER_SANDBOX_ROOT": str(root)}
+    """Only this test's leftovers are in view: its own sandbox root and its own temp dir (the run
+    I/O directories that other tests' killed runs leave in /tmp are not this test's to judge)."""
+    root, tmp = tmp_path / "sandboxes", tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"SELFCODER_SANDBOX_ROOT": str(root), "TMPDIR": str(tmp)}
     monkeypatch.setenv("SELFCODER_SANDBOX_ROOT", str(root))
-    if True:
-        _, live_dir = workdirs.new_sandbox_dir("local", "live")
-        dead = subprocess.Popen(["sleep", "0"])
-        dead.wait()
-        _, dead_dir = workdirs.new_sandbox_dir("local", "dead")
-        (dead_dir / "owner.json").write_text(json.dumps({"pid": dead.pid, "start": 1, "backend": "local"}))
-        assert gc(dry_run=True, docker=False).directories == [str(dead_dir)] and dead_dir.exists()
-        res = selfcoder("sandbox", "gc", cwd=tmp_path, env=env)
-        assert res.returncode == 0 and f"removed directory {dead_dir}" in res.stdout
-        assert not dead_dir.exists() and live_dir.exists()
-        assert "nothing to clean up" in selfcoder("sandbox", "gc", cwd=tmp_path, env=env).stdout
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    _, live_dir = workdirs.new_sandbox_dir("local", "live")
+    dead = subprocess.Popen(["sleep", "0"])
+    dead.wait()
+    _, dead_dir = workdirs.new_sandbox_dir("local", "dead")
+    (dead_dir / "owner.json").write_text(json.dumps({"pid": dead.pid, "start": 1, "backend": "local"}))
+    assert gc(dry_run=True, docker=False).directories == [str(dead_dir)] and dead_dir.exists()
+    res = selfcoder("sandbox", "gc", cwd=tmp_path, env=env)
+    assert res.returncode == 0 and f"removed directory {dead_dir}" in res.stdout
+    assert not dead_dir.exists() and live_dir.exists()
+    assert "nothing to clean up" in selfcoder("sandbox", "gc", cwd=tmp_path, env=env).stdout
