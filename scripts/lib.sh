@@ -14,7 +14,8 @@ as_root() {
 }
 
 # System packages: bubblewrap (the default sandbox), Debian's python3 + pytest (what runs
-# inside sandboxes), git and patch (snapshots, patch validation), python3-venv (our venv).
+# inside sandboxes), git and patch (snapshots, patch validation), python3-venv (our venv),
+# libcairo2 (the lineage picture as PNG, through cairosvg).
 ensure_system_packages() {
   local missing=()
   for pkg in "$@"; do

@@ -1,4 +1,5 @@
-"""`selfcoder archive`: look at an evolve archive — list, show, diff, best, export, lineage.
+"""`selfcoder archive`: look at an evolve archive — list, show, diff, best, export, lineage — and
+compare a node with another (or the seed) on held-out tasks.
 
 Reading commands do not take the archive's lock, so they work while `selfcoder evolve` runs."""
 
@@ -98,13 +99,89 @@ def export(node: str = typer.Argument(...), dest: Path = typer.Argument(...), ar
 
 
 @app.command("lineage")
-def lineage(out: Path = typer.Option(..., "--out", help="FILE.svg or FILE.html"), archive_dir: Path = ARCHIVE) -> None:
+def lineage(out: Path = typer.Option(..., "--out", help="FILE.svg, FILE.html or FILE.png"), archive_dir: Path = ARCHIVE) -> None:
     """Draw the tree: scores, evaluation counts, invalid nodes, the path to the best node."""
     from selfcoder.evolve.lineage import write_lineage
 
     archive = _open(archive_dir)
     write_lineage(out, archive.nodes(), archive.evaluations(), best_node(archive))
     typer.echo(f"wrote {out}")
+
+
+@app.command("compare")
+def compare(
+    a: str = typer.Argument(..., metavar="NODE", help="An archive node id, or 'seed' (the shipped seed scaffold)."),
+    b: str = typer.Argument(..., metavar="OTHER", help="The node to compare with (usually 'seed')."),
+    tasks_file: Path = typer.Option(..., "--tasks", help="Held-out task set (JSONL): tasks the search never saw."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Instances at once, each in its own sandboxes."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory (one evaluation per node); reused to "
+                                       "resume. Default: ARCHIVE/compare/<tasks>-<digest>."),
+    model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file>."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
+    max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on both evaluations."),
+    archive_dir: Path = ARCHIVE,
+) -> None:
+    """Evaluate NODE and OTHER on held-out tasks: solve rates with 95 % Wilson intervals, the paired
+    difference with an exact McNemar p-value. Rerunning the same command resumes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.safe_text import markup, text
+    from selfcoder.config import load_settings
+    from selfcoder.errors import SelfcoderError
+    from selfcoder.eval.tasks import load_task_set
+    from selfcoder.evolve import compare as C
+
+    if a == b:
+        raise SelfcoderError(f"compare {a} with another node (both sides are {a})")
+    archive = _open(archive_dir)
+    sides = [C.resolve_side(archive, a), C.resolve_side(archive, b)]
+    console = Console(stderr=True)
+    task_set = load_task_set(tasks_file)
+    for problem in task_set.problems:
+        console.print(f"[yellow]skipped: {markup(problem)}[/]")
+    tasks = task_set.tasks
+    seen = C.seen_by_search(archive, tasks)
+    loaded = load_settings(None)
+    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
+        if value is not None:
+            loaded.override(key, value, option)
+    print_refusals(loaded)
+    settings = loaded.settings
+    budget = None
+    if max_usd is not None:
+        from selfcoder.llm.budget import Budget
+
+        if max_usd <= 0:
+            raise SelfcoderError("--max-usd must be greater than 0")
+        n = 2 * len(tasks)
+        budget = Budget(max_tokens=settings.budget.max_tokens * n, max_cost_usd=max_usd,
+                        max_calls=settings.budget.max_calls * n)
+    out = out or C.default_out(archive.root, tasks_file)
+    stopped = ""
+    for side in sides:
+        console.print(f"evaluating {markup(side.name)} on {len(tasks)} held-out tasks in {markup(out / side.name)}")
+        try:
+            evaluation = C.evaluate_side(side, tasks, out / side.name, settings=settings, workers=workers,
+                                         budget=budget, log=lambda line: console.print(markup(line)),
+                                         on_progress=lambda p: p.last and console.print(f"  {markup(p.last)}"))
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted: finished instances are kept in {markup(out)}; "
+                          "run the same command again to resume[/]")
+            raise typer.Exit(130)
+        stopped = stopped or evaluation.stop_reason
+    table = Table("node", "solved", "rate", "95% CI (Wilson)", "errors", title=f"held-out: {len(tasks)} tasks")
+    for side in sides:
+        table.add_row(text(side.name), *C.rate_line(side))
+    Console().print(table)
+    typer.echo(C.paired_summary(*sides))
+    if stopped:
+        console.print(f"[yellow]stopped early: {markup(stopped)}; rerun with more budget to finish[/]")
+    if seen:
+        shown = ", ".join(seen[:5]) + (", ..." if len(seen) > 5 else "")
+        console.print(f"[yellow]warning: {len(seen)} of {len(tasks)} held-out tasks were used during the search "
+                      f"({markup(shown)}): their results are not held out[/]")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""The lineage picture: the archive's tree as a self-contained SVG (or an HTML page holding it).
+"""The lineage picture: the archive's tree as a self-contained SVG (or an HTML page holding it, or a PNG).
 
 Each node shows its id, its score and how many evaluations it has; invalid nodes are grey with
 a red cross-out and their reason as a tooltip; the path from the root to the best node is drawn
@@ -89,17 +89,37 @@ def render_svg(nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> 
 
 
 def write_lineage(out: Path, nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> Path:
+    """Write the picture as .svg, .html (the SVG in a page with a legend) or .png (the SVG
+    rendered by cairo, white background, 2x scale)."""
+    from selfcoder.errors import SelfcoderError
+
     svg = render_svg(nodes, evals, best)
     out = Path(out)
-    if out.suffix.lower() in (".html", ".htm"):
+    suffix = out.suffix.lower()
+    if suffix in (".html", ".htm"):
         text = (f"<!doctype html><html><head><meta charset='utf-8'><title>selfcoder lineage</title></head><body>"
                 f"<h1>Lineage</h1><p>best: {escape(best or '-')} (thick path); grey crossed nodes are invalid; "
                 f"hover a node for its problem statement or reason.</p>{svg}</body></html>")
-    elif out.suffix.lower() == ".svg":
+    elif suffix == ".svg":
         text = svg
+    elif suffix == ".png":
+        out.write_bytes(svg_to_png(svg))
+        return out
     else:
-        from selfcoder.errors import SelfcoderError
-
-        raise SelfcoderError(f"{out}: the lineage is written as .svg or .html")
+        raise SelfcoderError(f"{out}: the lineage is written as .svg, .html or .png")
     out.write_text(text)
     return out
+
+
+def svg_to_png(svg: str) -> bytes:
+    """Render with cairosvg (a dependency; it loads the system's cairo library, `libcairo2`,
+    which scripts/setup installs): a clear error, not a traceback, where cairo is missing."""
+    from selfcoder.errors import SelfcoderError
+
+    try:
+        import cairosvg
+    except (ImportError, OSError) as e:  # OSError: cairocffi found no libcairo
+        raise SelfcoderError("writing a PNG needs cairosvg and the cairo library (pip install cairosvg; "
+                             f"Debian/Ubuntu: apt install libcairo2): {str(e).splitlines()[0]}; "
+                             "or write the lineage as .svg or .html") from None
+    return cairosvg.svg2png(bytestring=svg.encode(), background_color="white", scale=2)

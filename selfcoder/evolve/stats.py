@@ -1,0 +1,41 @@
+"""The statistics a held-out comparison needs: Wilson score intervals and the exact McNemar test.
+
+Solve rates on a few dozen tasks are noisy; a user who reads "n7: 0.42 vs seed: 0.35" needs the
+interval around each rate and a test on the *paired* outcomes (both nodes ran the same tasks,
+so only the tasks where they disagree carry evidence). Hand-written, standard library only:
+the formulas are a few lines and a scipy dependency for them would weigh more than they do.
+"""
+
+from __future__ import annotations
+
+import math
+
+Z95 = 1.959963984540054  # the 97.5 % quantile of the standard normal
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for `successes` out of `n` (95 % by default); (0, 1) when n = 0.
+    Unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or n successes."""
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"wilson: need 0 <= successes <= n, got {successes} of {n}")
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mcnemar_exact(only_a: int, only_b: int) -> float:
+    """Two-sided exact McNemar p-value (a sign test on the discordant pairs): under "both nodes
+    are equally good", each task that exactly one of them solves is a fair coin flip."""
+    if only_a < 0 or only_b < 0:
+        raise ValueError("mcnemar_exact: counts must be >= 0")
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    k = min(only_a, only_b)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
