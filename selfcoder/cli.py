@@ -44,7 +44,7 @@ def _register_optional() -> None:
     """Add the command groups that exist in this checkout (each lands with its capability)."""
     import importlib
 
-    for name in ("model", "sandbox", "solve", "demo", "lsp", "eval", "evolve", "archive"):
+    for name in ("model", "sandbox", "solve", "demo", "lsp", "eval", "evolve", "archive", "bench"):
         try:
             module = importlib.import_module(f"selfcoder.commands.{name}")
         except ModuleNotFoundError as e:

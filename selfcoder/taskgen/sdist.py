@@ -1,0 +1,266 @@
+"""A real project's source distribution: fetched from the package index (on the host, never in a
+sandbox), cached, unpacked safely, made a git repository of one commit, and read for its layout.
+
+    archive = locate("more-itertools==10.5.0", log)   # or a local .tar.gz / .zip path
+    project = unpack(archive, work_dir)                 # Project(root, name, version, created_at)
+    commit = commit_tree(project.root, "message")       # hardened host git (selfcoder.gitsafe)
+    find_tests(root), source_files(root, tests)
+
+The cache is `$SELFCODER_SDIST_CACHE`, else `~/.cache/selfcoder/sdists`: one directory per
+`name-version` holding the archive pip downloaded, so a second build works offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.parser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from selfcoder.errors import SelfcoderError
+from selfcoder.gitsafe import NEUTRAL_ATTRIBUTES, git
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
+SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
+PIP_TIMEOUT_S = 600
+TEST_DIRS = ("tests", "test", "testing")
+NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "benchmark", "bench", "scripts", "tools",
+                   "build", "dist", "site-packages", ".git", "__pycache__", "venv", ".venv", ".tox", ".nox"}
+NOT_SOURCE_FILES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "tasks.py", "_version.py", "version.py",
+                    "conf.py", "__main__.py", "versioneer.py"}
+
+
+class SdistError(SelfcoderError):
+    """The sdist cannot be had or used: unknown package or version, broken archive, no tests."""
+
+
+@dataclass
+class Project:
+    root: Path
+    name: str
+    version: str
+    created_at: str  # ISO 8601: the newest file time in the archive (the release, roughly)
+
+
+def cache_root() -> Path:
+    if os.environ.get("SELFCODER_SDIST_CACHE"):
+        return Path(os.environ["SELFCODER_SDIST_CACHE"])
+    return Path.home() / ".cache" / "selfcoder" / "sdists"
+
+
+def is_archive_path(spec: str) -> bool:
+    return spec.endswith(ARCHIVE_SUFFIXES) or os.sep in spec
+
+
+def _archives_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(ARCHIVE_SUFFIXES))
+
+
+def locate(spec: str, log: Callable[[str], None] = lambda s: None) -> Path:
+    """The archive for `spec`: a local file, or `NAME==VERSION` from the cache or the package index."""
+    if is_archive_path(spec):
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise SdistError(f"{spec}: no such sdist file")
+        if not path.name.endswith(ARCHIVE_SUFFIXES):
+            raise SdistError(f"{spec}: not an sdist archive (expected one of {', '.join(ARCHIVE_SUFFIXES)})")
+        return path
+    m = SPEC.match(spec.strip())
+    if not m:
+        raise SdistError(f"--sdist {spec!r}: give NAME==VERSION (e.g. toolz==1.0.0) or a path to an .tar.gz/.zip sdist")
+    name, version = m.groups()
+    key = re.sub(r"[-_.]+", "-", name).lower() + "-" + version
+    target = cache_root() / key
+    if target.is_dir() and _archives_in(target):
+        return _archives_in(target)[0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log(f"downloading the sdist of {name}=={version} (pip download)")
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{key}-") as tmp:
+        argv = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+                "--no-binary", ":all:", f"{name}=={version}", "-d", tmp]
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise SdistError(f"{name}=={version}: pip download took over {PIP_TIMEOUT_S} s") from None
+        found = _archives_in(Path(tmp))
+        if res.returncode != 0 or not found:
+            raise SdistError(f"{name}=={version}: cannot download its sdist: {_pip_reason(res.stderr)}")
+        target.mkdir(exist_ok=True)
+        shutil.move(str(found[0]), target / found[0].name)
+    return _archives_in(target)[0]
+
+
+def _pip_reason(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("WARNING")]
+    for line in lines:
+        if "No matching distribution" in line or "Could not find a version" in line:
+            return "no such package or version on the package index (or it has no sdist)"
+    return (lines[-1] if lines else "pip failed")[:300]
+
+
+# -- unpacking ---------------------------------------------------------------------------------------
+
+
+def _safe_name(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return not name.startswith("/") and ".." not in parts
+
+
+def _extract(archive: Path, dest: Path) -> float:
+    """Unpack `archive` into `dest`; the newest member time (seconds since the epoch)."""
+    newest = 0.0
+    if archive.name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as z:
+            for info in z.infolist():
+                if not _safe_name(info.filename):
+                    raise SdistError(f"{archive}: member outside the archive's root: {info.filename}")
+                newest = max(newest, dt.datetime(*info.date_time, tzinfo=dt.timezone.utc).timestamp())
+            z.extractall(dest)
+        return newest
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        for m in members:
+            if not _safe_name(m.name):
+                raise SdistError(f"{archive}: member outside the archive's root: {m.name}")
+            newest = max(newest, float(m.mtime))
+        members = [m for m in members if m.isfile() or m.isdir()]  # no links, devices or fifos in a task
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, members=members, filter="data")
+        else:
+            tar.extractall(dest, members=members)
+    return newest
+
+
+def _metadata(root: Path) -> tuple[str | None, str | None]:
+    pkg_info = root / "PKG-INFO"
+    if not pkg_info.is_file():
+        return None, None
+    msg = email.parser.Parser().parsestr(pkg_info.read_text(errors="replace"), headersonly=True)
+    return msg.get("Name"), msg.get("Version")
+
+
+def unpack(archive: Path, dest: Path) -> Project:
+    """Unpack into the empty directory `dest` (a single top-level directory is unwrapped)."""
+    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".unpack-"))
+    try:
+        try:
+            newest = _extract(archive, staging)
+        except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as e:
+            raise SdistError(f"{archive}: cannot unpack: {e}") from None
+        entries = list(staging.iterdir())
+        top = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.move(str(top), dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for dotgit in list(dest.rglob(".git")):  # an sdist carries none; one that does gets no say
+        shutil.rmtree(dotgit) if dotgit.is_dir() else dotgit.unlink()
+    name, version = _metadata(dest)
+    stem = archive.name
+    for suffix in ARCHIVE_SUFFIXES:
+        stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
+    if not name or not version:
+        guess = re.match(r"^(.+?)-(\d[^-]*)$", stem)
+        name, version = (guess.groups() if guess else (stem, "0"))
+    created = dt.datetime.fromtimestamp(newest or 0, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Project(root=dest, name=name, version=version, created_at=created)
+
+
+# -- git ----------------------------------------------------------------------------------------------
+
+
+def commit_tree(root: Path, message: str) -> str:
+    """Make `root` a git repository whose only commit holds every file (ignore rules do not apply:
+    an sdist may ship files its .gitignore names, such as a generated _version.py)."""
+    if not (root / ".git").exists():
+        git(["init", "-q", str(root)])
+        (root / ".git" / "info").mkdir(exist_ok=True)
+        (root / ".git" / "info" / "attributes").write_text(NEUTRAL_ATTRIBUTES)
+    git(["add", "-A", "-f", "."], worktree=root)
+    git(["commit", "-q", "--allow-empty", "--no-verify", "-m", message], worktree=root)
+    git(["gc", "-q", "--prune=now"], worktree=root)
+    return git(["rev-parse", "HEAD"], worktree=root).stdout.decode().strip()
+
+
+def diff_to(root: Path, rel: str, content: str) -> str:
+    """The diff from the committed `rel` to `content` (git format, blob ids included for
+    `git apply --3way`); the working file is put back as committed afterwards."""
+    path = root / rel
+    committed = path.read_bytes()
+    try:
+        path.write_text(content)
+        out = git(["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--full-index", "--", rel], worktree=root)
+    finally:
+        path.write_bytes(committed)
+    return out.stdout.decode()
+
+
+# -- layout --------------------------------------------------------------------------------------------
+
+
+def _is_test_file(name: str) -> bool:
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py") or name == "test.py"
+                                     or name == "tests.py")
+
+
+def find_tests(root: Path) -> list[str]:
+    """Test paths relative to `root`: every outermost test directory, else top-level test files."""
+    found: list[str] = []
+    for dirpath, dirnames, _filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(d for d in dirnames if d not in NOT_SOURCE_DIRS - set(TEST_DIRS) and not d.startswith("."))
+        if rel.parts and rel.parts[-1] in TEST_DIRS:
+            if any(_is_test_file(f) for _, _, files in os.walk(dirpath) for f in files):
+                found.append(rel.as_posix())
+            dirnames[:] = []
+    if not found:
+        found = sorted(f for f in os.listdir(root) if _is_test_file(f) and (root / f).is_file())
+    return found
+
+
+def _packages(root: Path) -> list[str]:
+    """Top-level import packages (directories with __init__.py), at the root or under src/."""
+    found = []
+    for base in (root, root / "src"):
+        if base.is_dir():
+            found += [p.relative_to(root).as_posix() for p in sorted(base.iterdir())
+                      if p.is_dir() and (p / "__init__.py").is_file() and p.name not in NOT_SOURCE_DIRS | set(TEST_DIRS)]
+    return found
+
+
+def source_files(root: Path, tests: list[str]) -> list[str]:
+    """The modules that mutations may change: the project's packages' Python files (or, with no
+    package, its top-level modules), outside tests, docs and build helpers."""
+    test_prefixes = tuple(t.rstrip("/") + "/" for t in tests)
+    packages = tuple(p + "/" for p in _packages(root))
+    files = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        parts = rel.split("/")
+        if packages and not rel.startswith(packages):
+            continue
+        if not packages and len(parts) > (2 if parts[0] == "src" else 1):
+            continue
+        if rel in tests or rel.startswith(test_prefixes) or any(p in NOT_SOURCE_DIRS or p in TEST_DIRS for p in parts[:-1]):
+            continue
+        if parts[-1] in NOT_SOURCE_FILES or _is_test_file(parts[-1]) or any(p.startswith(".") for p in parts):
+            continue
+        if path.is_symlink() or not path.is_file():
+            continue
+        files.append(rel)
+    return files
+
+
+def src_layout(root: Path) -> bool:
+    """Whether the package lives under src/ (the tests then need src on PYTHONPATH)."""
+    src = root / "src"
+    return src.is_dir() and any(p.is_dir() and (p / "__init__.py").exists() or p.suffix == ".py" for p in src.iterdir())
