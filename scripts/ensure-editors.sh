@@ -6,6 +6,8 @@
 #   - code-server 4.139.1 (real VS Code served to a browser) into $TOOLS/code-server;
 #   - playwright-core (drives the browser; no browser download) into $TOOLS/driver;
 #   - Debian's chromium (the browser) and libkrb5-dev (a native module of code-server);
+#   - tmux and fonts-dejavu-core: Neovim's real TUI in a terminal without a display, and the
+#     monospace font its screenshot is drawn in (tests/editors/test_nvim_tui.py);
 #   - the VS Code extension: editors/vscode/build.sh (npm ci, esbuild, vsce → .vsix).
 #
 # $TOOLS is $SELFCODER_EDITORS_HOME, default ~/.cache/selfcoder-editors. Each step is skipped
@@ -28,7 +30,7 @@ trap 'fail "scripts/ensure-editors.sh failed at line $LINENO (see its output)"' 
 
 # 1. system packages -------------------------------------------------------------------------
 missing=()
-for pkg in chromium libkrb5-dev; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+for pkg in chromium libkrb5-dev tmux fonts-dejavu-core; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || fail "missing ${missing[*]}; run as root (or: sudo apt-get install -y ${missing[*]})"

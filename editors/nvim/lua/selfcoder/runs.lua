@@ -99,7 +99,13 @@ local function on_progress(ev)
     run.state = "finishing"
     finished(run)
   elseif core.config.progress and value.message then
-    vim.api.nvim_echo({ { "selfcoder: " .. value.message } }, false, {})
+    -- cut to the message area's width: a longer echo would stop Neovim at a hit-enter prompt
+    local line = ("selfcoder: " .. value.message):gsub("%s+", " ")
+    local room = math.max(vim.v.echospace - 1, 20)
+    if vim.fn.strdisplaywidth(line) > room then
+      line = vim.fn.strcharpart(line, 0, room - 1) .. "…"
+    end
+    vim.api.nvim_echo({ { line } }, false, {})
   end
   vim.cmd("redrawstatus")
 end
@@ -113,7 +119,16 @@ function M.statusline()
   if not run then
     return ""
   end
-  local what = run.state == "finished" and run.status or run.message or ""
+  -- the result once finished, the latest step while running (cut: the file name must stay visible)
+  local what = ""
+  if run.state == "finished" then
+    what = run.status or ""
+  elseif run.state == "running" or run.state == "finishing" then
+    what = (run.message or ""):gsub("%s+", " ")
+    if vim.fn.strchars(what) > 60 then
+      what = vim.fn.strcharpart(what, 0, 59) .. "…"
+    end
+  end
   return ("selfcoder %s %s"):format(icons[run.state] or run.state, what)
 end
 
