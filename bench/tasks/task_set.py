@@ -1,0 +1,75 @@
+"""Write bug-fix tasks of this directory as a task set (SWE-bench JSONL) for `selfcoder eval`,
+`selfcoder evolve` and `selfcoder archive compare`.
+
+Each task becomes one instance: `repo_path` = the task's `repo/` (absolute), the problem
+statement from PROBLEM.md, `patch` = fix.diff, `test_cmd` = pytest, and FAIL_TO_PASS /
+PASS_TO_PASS measured, not guessed: the tests are run (these are our own files, so on the host
+with this Python's pytest, as check_tasks.py does) on a copy as given and on a copy with
+fix.diff applied; the tests that fail before and pass after are FAIL_TO_PASS, those that pass
+both times PASS_TO_PASS. Split the tasks into a search set and a held-out set by naming them:
+
+    .venv/bin/python bench/tasks/task_set.py runs/search.jsonl median slugify paginate leap_year
+    .venv/bin/python bench/tasks/task_set.py runs/heldout.jsonl chunked dedupe durations word_count
+    .venv/bin/python bench/tasks/task_set.py runs/all.jsonl        # every task
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_tasks import task_dirs  # noqa: E402
+
+RESULT = re.compile(r"^(PASSED|FAILED|ERROR) (\S+)")
+
+
+def outcomes(workdir: Path) -> dict[str, str]:
+    """test id -> PASSED / FAILED / ERROR, from pytest's -rA summary."""
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider"], cwd=workdir,
+                         capture_output=True, text=True, timeout=120)
+    found = {}
+    for line in res.stdout.splitlines():
+        m = RESULT.match(line)
+        if m:
+            found[m.group(2)] = m.group(1)
+    return found
+
+
+def instance(task: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"task-{task.name}-") as tmp:
+        work = Path(tmp) / "repo"
+        shutil.copytree(task / "repo", work)
+        before = outcomes(work)
+        subprocess.run(["git", "apply", str(task / "fix.diff")], cwd=work, check=True, capture_output=True)
+        after = outcomes(work)
+    fail_to_pass = sorted(t for t, o in after.items() if o == "PASSED" and before.get(t) != "PASSED")
+    pass_to_pass = sorted(t for t, o in after.items() if o == "PASSED" and before.get(t) == "PASSED")
+    if not fail_to_pass:
+        raise SystemExit(f"{task.name}: no test fails before fix.diff and passes after it")
+    return {"instance_id": f"bugfix-{task.name}", "repo": f"selfcoder-bench/{task.name}", "base_commit": None,
+            "problem_statement": (task / "PROBLEM.md").read_text().strip(),
+            "patch": (task / "fix.diff").read_text(), "test_patch": None,
+            "FAIL_TO_PASS": fail_to_pass, "PASS_TO_PASS": pass_to_pass,
+            "repo_path": str((task / "repo").resolve()), "test_cmd": "python3 -m pytest -q"}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0].startswith("-"):
+        print(__doc__)
+        return 2
+    out, names = Path(argv[0]), argv[1:]
+    rows = [instance(t) for t in task_dirs(names or None)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    print(f"wrote {len(rows)} tasks to {out}: {', '.join(r['instance_id'] for r in rows)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
