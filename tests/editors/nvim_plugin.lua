@@ -1,7 +1,8 @@
 -- Headless Neovim drives the selfcoder plugin as a user would: `:Selfcoder run <problem>` in a
 -- buffer of the fixture repository, wait for the run, `:Selfcoder diff`, `:Selfcoder apply`,
 -- `:wall`. What happened goes to $RESULT (JSON). $MODE "missing": a server path that does not
--- exist; "outside": a file outside any project. Either way the editor must stay usable.
+-- exist; "failing": an interpreter without selfcoder (the server dies at start); "outside": a file
+-- outside any project. Either way the editor must stay usable.
 local out = { mode = os.getenv("MODE") }
 local function finish()
   out.messages = vim.fn.execute("messages")
@@ -17,6 +18,10 @@ local function typed(cmdline)
 end
 
 local ok, err = pcall(function()
+  if os.getenv("AS_010") then -- the plugin's Neovim 0.10 branches (vim.lsp.start from a FileType autocmd)
+    local has = vim.fn.has
+    vim.fn.has = function(feature) return feature == "nvim-0.11" and 0 or has(feature) end
+  end
   vim.opt.runtimepath:prepend(os.getenv("PLUGIN"))
   vim.cmd("runtime plugin/selfcoder.lua")
   vim.cmd("helptags " .. os.getenv("PLUGIN") .. "/doc")
@@ -24,10 +29,14 @@ local ok, err = pcall(function()
   local settings = vim.json.decode(os.getenv("SETTINGS"))
   if out.mode == "missing" then
     selfcoder.setup({ cmd = { os.getenv("MISSING"), "lsp" }, settings = settings })
+  elseif out.mode == "failing" then
+    selfcoder.setup({ python = os.getenv("FAILING_PYTHON"), settings = settings })
   else
     selfcoder.setup({ python = os.getenv("SELFCODER_PYTHON"), settings = settings })
   end
   vim.o.statusline = "%f %{v:lua.require'selfcoder'.statusline()}"
+  local has_group, autostart = pcall(vim.api.nvim_get_autocmds, { group = "selfcoder_autostart" })
+  out.autostart_autocmds = has_group and #autostart or 0 -- the 0.10 way of starting the server
 
   if out.mode == "outside" then
     vim.cmd("edit " .. os.getenv("OUTSIDE"))
@@ -35,6 +44,12 @@ local ok, err = pcall(function()
   elseif out.mode == "missing" then
     vim.cmd("edit " .. os.getenv("REPO") .. "/calc/ops.py")
     typed("Selfcoder run fix it")
+  elseif out.mode == "failing" then -- the server starts and dies before answering `initialize`
+    vim.cmd("edit " .. os.getenv("REPO") .. "/calc/ops.py")
+    vim.wait(5000, function() return #vim.lsp.get_clients({ name = "selfcoder" }) == 0 end, 50)
+    typed("Selfcoder run fix it")
+    vim.wait(10000, function() return vim.fn.execute("messages"):find("failed to start") ~= nil end, 50)
+    vim.wait(5000, function() return #vim.lsp.get_clients({ name = "selfcoder" }) == 0 end, 50)
   end
   if out.mode ~= "run" then
     -- still usable: edit, write and read a buffer

