@@ -90,6 +90,12 @@ class Tmux:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def command_line(text: str) -> str:
+    """The screen's last row: Neovim's message area."""
+    lines = text.rstrip("\n").split("\n")
+    return lines[-1] if lines else ""
+
+
 def statusline(text: str) -> str:
     """The last statusline on the screen (the row above the command line)."""
     lines = text.rstrip("\n").split("\n")
@@ -113,7 +119,7 @@ def record_run(repo: Path, workdir: Path, sandbox_root: Path, png: Path, *, prob
            "XDG_CACHE_HOME": str(workdir / "cache"), "COLORTERM": "truecolor", "LANG": "C.UTF-8"}
     tmux = Tmux(env)
     seen: list[str] = []
-    applied = saved = ""
+    applied = saved = finished = ""
     try:
         tmux.start([nvim, "-u", str(HERE / "nvim_tui_init.lua"), "-i", "NONE", "calc/ops.py"], repo, columns, rows)
         tmux.wait_for(lambda s: "def mean(values):" in s, 30, "Neovim did not show calc/ops.py")
@@ -124,6 +130,9 @@ def record_run(repo: Path, workdir: Path, sandbox_root: Path, png: Path, *, prob
             tmux.type(":Selfcoder log")
             time.sleep(1)
             raise AssertionError(f"the run was not resolved: {statusline(done).strip()}\n{tmux.screen()}")
+        # the "run finished" message, on the command line (a hit-enter prompt instead fails wait_for)
+        finished = command_line(tmux.wait_for(lambda s: "resolved (1 file" in command_line(s), 30,
+                                              "no run-finished message", seen))
         tmux.type(":Selfcoder diff")
         tmux.wait_for(lambda s: ADDED in s and "patch.diff" in s, 30, "no diff split", seen)
         time.sleep(0.3)  # let the last redraw land
@@ -140,7 +149,8 @@ def record_run(repo: Path, workdir: Path, sandbox_root: Path, png: Path, *, prob
         tmux.wait_for(lambda s: tmux.dead(), 20, "Neovim did not quit")
     finally:
         tmux.close()
-    return {"screens": seen, "text": text, "ansi": ansi, "png": png, "applied": applied, "saved": saved}
+    return {"screens": seen, "text": text, "ansi": ansi, "png": png, "applied": applied, "saved": saved,
+            "finished": finished}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,13 @@
 """The Neovim plugin in Neovim's real TUI (in tmux), typed as a user types: `:Selfcoder run` with the
 scripted model, progress in the statusline, `:Selfcoder diff` beside the file with the removed and
 added lines in different colours, then `:Selfcoder apply` and `:wall`. The diff screen is saved as
-a PNG (.artifacts/nvim-run.png; the README's docs/nvim-run.png is a copy) — the checks below are
-on the captured screen, so a broken picture fails the test.
+a PNG (.artifacts/nvim-run.png) — the checks below are on the captured screen, so a broken picture
+fails the test.
+
+The terminal is 80 columns wide, the width most terminals open at: every message the plugin echoes
+(the ~100-character "run finished" one included) must fit the message area there, or Neovim stops
+at a "Press ENTER" prompt, which fails the run. (The README's docs/nvim-run.png comes from the same
+code at 140 columns: `python tests/editors/nvim_tui.py docs/nvim-run.png`.)
 
 tmux and Chromium come from scripts/ensure-editors.sh (run by scripts/test); where they are not
 installed the test is skipped, saying so."""
@@ -16,8 +21,10 @@ from rich.console import Console
 from rich.text import Text
 
 from editor_support import ARTIFACTS
-from nvim_tui import ADDED, COLUMNS, REMOVED, ROWS, chromium, record_run, statusline
+from nvim_tui import ADDED, REMOVED, ROWS, chromium, record_run, statusline
 from terminal_png import png_size, window_size
+
+COLUMNS = 80
 
 
 def colour_of(ansi_screen: str, needle: str) -> tuple[int, int, int]:
@@ -35,12 +42,16 @@ def test_neovim_tui_run_shows_progress_and_the_diff_then_applies(tmp_path, repo,
     if missing:
         pytest.skip(f"Neovim TUI screenshot: {', '.join(missing)} not installed (scripts/ensure-editors.sh installs them)")
     png = tmp_path / "nvim-run.png"
-    out = record_run(repo, tmp_path, sandbox_env, png, apply=True)
+    out = record_run(repo, tmp_path, sandbox_env, png, columns=COLUMNS, apply=True)
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(png, ARTIFACTS / "nvim-run.png")
 
     # progress while the run went, then its result, in the statusline
     assert any("selfcoder …" in statusline(screen) for screen in out["screens"]), [statusline(s) for s in out["screens"]]
+    # the run-finished message on one row of the message area, cut to its width, never a prompt
+    finished = out["finished"].rstrip()
+    assert finished.startswith("selfcoder: run ") and "resolved (1 file" in finished, finished
+    assert len(finished) <= COLUMNS - 1 and not any("Press ENTER" in s for s in out["screens"]), finished
     screen = out["text"]
     assert "selfcoder ✓ resolved" in statusline(screen), screen
     # the diff in a split beside the file: both on screen, side by side

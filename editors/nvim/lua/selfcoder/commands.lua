@@ -58,9 +58,9 @@ local function start_run(problem, opts)
     end
     core.exec(client, "selfcoder.run", args, function(result)
       runs.add(result.runId, root, client.id, problem)
-      -- the folder's name, not its path: one line even in a narrow window (no hit-enter prompt)
-      core.notify(("run %s started in %s (:Selfcoder cancel stops it)"):format(result.runId,
-        vim.fn.fnamemodify(root, ":t")))
+      -- the folder's name, not its path, and the id last: core.notify cuts the end on a narrow window
+      core.notify(("run started in %s (:Selfcoder cancel stops it) (%s)"):format(vim.fn.fnamemodify(root, ":t"),
+        result.runId))
     end)
   end)
 end
@@ -163,6 +163,9 @@ function M.status()
       end
       if #lines == 0 then
         return core.notify("no runs yet in " .. root .. " (:Selfcoder run <problem>)")
+      end
+      for i, line in ipairs(lines) do -- one screen row each: a wrapped row would hide the next run
+        lines[i] = core.fit(line, vim.o.columns - 1)
       end
       vim.api.nvim_echo({ { table.concat(lines, "\n") } }, true, {})
     end)

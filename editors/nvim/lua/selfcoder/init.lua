@@ -29,8 +29,44 @@ local reported_missing = {} -- server paths already reported missing at setup
 
 local has_011 = vim.fn.has("nvim-0.11") == 1
 
+--- `text` on one line of at most `room` screen cells (default: the message area, v:echospace),
+--- cut with "…". Why: an echo wider than the message area stops Neovim at a "Press ENTER" prompt.
+function M.fit(text, room)
+  local line = text:gsub("%s+", " ")
+  room = math.max(room or (vim.v.echospace - 1), 20)
+  if vim.fn.strdisplaywidth(line) <= room then
+    return line
+  end
+  local n = room - 1
+  local cut = vim.fn.strcharpart(line, 0, n)
+  while n > 0 and vim.fn.strdisplaywidth(cut) > room - 1 do -- wide characters take two cells
+    n = n - 1
+    cut = vim.fn.strcharpart(line, 0, n)
+  end
+  return cut .. "…"
+end
+
+local function builtin_notify()
+  local info = debug.getinfo(vim.notify, "S")
+  return info and info.source:find("vim/_editor.lua", 1, true) ~= nil
+end
+
+--- One message. Errors (a server not found, a file outside any project, the server's refusals)
+--- are shown whole: they say what was tried and how to fix it, and a user must read all of that,
+--- as Neovim's own errors. Everything else is cut to the message area (the whole text also goes to
+--- the transcript, :Selfcoder log), so the routine messages of a run never stop at a prompt.
+--- A notification plugin that replaced vim.notify (nvim-notify, noice) gets every message whole.
 function M.notify(msg, level)
-  vim.notify("selfcoder: " .. msg, level or vim.log.levels.INFO, { title = "selfcoder" })
+  level = level or vim.log.levels.INFO
+  local text = "selfcoder: " .. msg
+  if level >= vim.log.levels.ERROR or not builtin_notify() then
+    return vim.notify(text, level, { title = "selfcoder" })
+  end
+  local line = M.fit(text)
+  if line ~= text then
+    runs.log(text)
+  end
+  vim.api.nvim_echo({ { line, level == vim.log.levels.WARN and "WarningMsg" or nil } }, true, {})
 end
 
 function M.server_cmd()

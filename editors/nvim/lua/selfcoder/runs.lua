@@ -75,10 +75,11 @@ local function finished(run)
     local files = #run.files
     local next_step = ""
     if run.state == "finished" and files > 0 then
-      next_step = entry.status == "resolved" and " — :Selfcoder diff | apply | discard" or " — :Selfcoder diff | discard"
+      next_step = entry.status == "resolved" and " — :Selfcoder diff|apply|discard" or " — :Selfcoder diff|discard"
     end
-    core.notify(("run %s: %s (%d file%s changed)%s"):format(run.runId, entry.status, files, files == 1 and "" or "s",
-      next_step), entry.status == "resolved" and vim.log.levels.INFO or vim.log.levels.WARN)
+    -- what to do next first, the run's id last: on a narrow window the message is cut at its end
+    core.notify(("run %s (%d file%s)%s (%s)"):format(entry.status, files, files == 1 and "" or "s", next_step,
+      run.runId), entry.status == "resolved" and vim.log.levels.INFO or vim.log.levels.WARN)
     vim.api.nvim_exec_autocmds("User", { pattern = "SelfcoderRunDone", modeline = false, data = entry })
   end)
 end
@@ -100,12 +101,7 @@ local function on_progress(ev)
     finished(run)
   elseif core.config.progress and value.message then
     -- cut to the message area's width: a longer echo would stop Neovim at a hit-enter prompt
-    local line = ("selfcoder: " .. value.message):gsub("%s+", " ")
-    local room = math.max(vim.v.echospace - 1, 20)
-    if vim.fn.strdisplaywidth(line) > room then
-      line = vim.fn.strcharpart(line, 0, room - 1) .. "…"
-    end
-    vim.api.nvim_echo({ { line } }, false, {})
+    vim.api.nvim_echo({ { core.fit("selfcoder: " .. value.message) } }, false, {})
   end
   vim.cmd("redrawstatus")
 end
