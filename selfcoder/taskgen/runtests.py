@@ -96,8 +96,9 @@ class TestRunner:
 
 
 def default_test_cmd(tests: list[str]) -> str:
-    """pytest on the project's test paths: no cache written, short tracebacks, the -rA summary."""
-    return "python3 -m pytest -p no:cacheprovider -rA --tb=short " + shlex.join(tests)
+    """pytest on the project's test paths: no cache written, short tracebacks, the -rA summary;
+    a fixed hash seed, so that test ids built from set or dict order are the same in every run."""
+    return "PYTHONHASHSEED=0 python3 -m pytest -p no:cacheprovider -rA --tb=short " + shlex.join(tests)
 
 
 def with_output_room(limits: Limits) -> Limits:

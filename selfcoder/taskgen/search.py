@@ -85,6 +85,13 @@ def order_candidates(root: Path, files: list[str], seed: int, operators: list[st
     return ordered
 
 
+def _not_collected(test: str, after: dict[str, str]) -> bool:
+    """A test missing because its file failed to import (a collection error names the file):
+    it fails, as the official rule counts a missing test. Missing for no such reason, it counts
+    neither way (an unstable id)."""
+    return test not in after and after.get(test.split("::")[0]) == "error"
+
+
 def judge(outcome: TestOutcome, passing: set[str]) -> tuple[list[str], list[str], str]:
     """(FAIL_TO_PASS, PASS_TO_PASS, why rejected or '') for a mutant's test run."""
     if outcome.timed_out:
@@ -92,7 +99,7 @@ def judge(outcome: TestOutcome, passing: set[str]) -> tuple[list[str], list[str]
     if not outcome.statuses:
         return [], [], "no test ran"
     after = outcome.statuses
-    fail = sorted(t for t in passing if after.get(t, "missing") in ("failed", "error", "missing"))
+    fail = sorted(t for t in passing if after.get(t) in ("failed", "error") or _not_collected(t, after))
     still = sorted(t for t in passing if after.get(t) == "passed")
     if not fail:
         return [], [], "no test fails"
