@@ -65,16 +65,21 @@ def gen_command(
                              max_tries=max_tries, allow_clean_failures=allow_clean_failures)]
     gateway = None
     if model is not None:
-        from selfcoder.llm import Gateway, TrajectoryLog
+        from selfcoder.llm import Budget, Gateway, TrajectoryLog
 
-        gateway = Gateway(settings, run_id="bench-gen", trajectory=TrajectoryLog(out / "statements.jsonl"))
+        n = sum(cfg.count for cfg in configs)  # one statement per task: the per-run budget times the tasks
+        budget = Budget(max_tokens=settings.budget.max_tokens * n, max_cost_usd=settings.budget.max_cost_usd * n,
+                        max_calls=settings.budget.max_calls * n)
+        gateway = Gateway(settings, run_id="bench-gen", trajectory=TrajectoryLog(out / "statements.jsonl"),
+                          budget=budget)
     started = time.monotonic()
     instances, lines = [], []
     try:
         for cfg in configs:
             result = generate(cfg, out, backend=settings.sandbox.backend, limits=Limits.from_settings(settings.sandbox),
                               workers=workers, gateway=gateway, log=lambda line: console.print(markup(line)))
-            instances += result.instances
+            known = {i["instance_id"] for i in instances}  # the same library twice may find the same bug
+            instances += [i for i in result.instances if i["instance_id"] not in known]
             lines.append(f"{result.project}: {len(result.instances)} task(s) from {result.tried} candidates "
                          f"in {result.seconds:.0f} s")
             write_task_set(out, instances)  # after each library: an interrupted recipe keeps what is done

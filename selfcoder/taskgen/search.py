@@ -117,6 +117,7 @@ class Search:
         self.timeout, self.workers, self.log, self.label = timeout, max(1, workers), log, label
         self.stats = SearchStats()
         self._seen: set[str] = set()
+        self._kept = 0  # kept so far, in finishing order (for the progress line)
         self._lock = threading.Lock()
 
     def _prepare(self, cand: Candidate, root: Path) -> bool:
@@ -137,6 +138,7 @@ class Search:
         fail, still, why = judge(outcome, self.passing)
         with self._lock:
             self.stats.tried += 1
+            self._kept += not why
             if why:
                 self.stats.rejected[why] = self.stats.rejected.get(why, 0) + 1
         return (Kept(cand, fail, still, outcome) if not why else None), why
@@ -190,4 +192,5 @@ class Search:
     def _report(self, cand: Candidate, kept: Kept | None, why: str) -> None:
         verdict = (f"kept ({len(kept.fail_to_pass)} fail, {len(kept.pass_to_pass)} pass)" if kept
                    else f"rejected: {why}")
-        self.log(f"{self.label}: tried {self.stats.tried}: {cand.describe()} → {verdict}")
+        self.log(f"{self.label}: tried {self.stats.tried}, kept {min(self._kept, self.count)}/{self.count}: "
+                 f"{cand.describe()} → {verdict}")
