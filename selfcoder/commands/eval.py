@@ -17,7 +17,8 @@ def eval_command(
     agent: Optional[str] = typer.Option(None, "--agent", help="Scaffold: an archive node id ('seed') or a scaffold directory."),
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Grade these instead of running an agent: a predictions JSONL file, 'gold' or 'empty'."),
     workers: int = typer.Option(1, "--workers", min=1, help="Instances at once, each in its own sandboxes."),
-    executor: str = typer.Option("local", "--executor", help="local (a pool of threads on this machine)."),
+    executor: str = typer.Option("local", "--executor", help="local (threads on this machine) or ray (tasks on a Ray cluster; pip install 'selfcoder[ray]')."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --executor ray: join this cluster (HOST:PORT); default: start a local one."),
     instances: Optional[List[str]] = typer.Option(None, "--instances", help="Only these instance ids (repeat the option)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N instances."),
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on the model over the whole evaluation."),
@@ -37,8 +38,12 @@ def eval_command(
     from selfcoder.eval.report import summary_table
     from selfcoder.eval.tasks import load_task_set, select
 
-    if executor != "local":
-        raise SelfcoderError(f"--executor {executor}: only 'local' is available in this version")
+    from selfcoder.executors import KINDS
+
+    if executor not in KINDS:
+        raise SelfcoderError(f"--executor {executor}: choose one of {', '.join(KINDS)}")
+    if ray_address and executor != "ray":
+        raise SelfcoderError("--ray-address needs --executor ray")
     if predictions is not None and agent is not None:
         raise SelfcoderError("give either --agent (run an agent) or --predictions (grade), not both")
     console = Console(stderr=True)
@@ -89,20 +94,34 @@ def eval_command(
                 info += f" · {p.skipped} done before"
             bar.update(bar_id, total=p.total, completed=p.done + p.skipped, info=info)
 
-        evaluation = Evaluation(tasks, out, settings=settings, predictions=preds, workers=workers, scaffold=scaffold,
-                                budget=budget, problems=problems, on_progress=on_progress,
-                                log=lambda line: bar.console.print(markup(line)))
+        pool = start_executor(executor, workers, ray_address, bar.console)
         try:
+            evaluation = Evaluation(tasks, out, settings=settings, predictions=preds, workers=workers,
+                                    scaffold=scaffold, budget=budget, problems=problems, on_progress=on_progress,
+                                    executor=pool, log=lambda line: bar.console.print(markup(line)))
             report = evaluation.run()
         except KeyboardInterrupt:
             console.print(f"[yellow]interrupted: finished instances are kept in {markup(out)}; "
                           "run the same command again to resume[/]")
             raise typer.Exit(130)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     Console().print(summary_table(report))
     if evaluation.stop_reason:
         console.print(f"[yellow]stopped early: {markup(evaluation.stop_reason)}; rerun with more budget to go on[/]")
     console.print(f"predictions: {markup(out / 'predictions.jsonl')}  report: {markup(out / 'report.json')}")
     raise typer.Exit(1 if report["error_instances"] else 0)
+
+
+def start_executor(kind: str, workers: int, address: str | None, console):
+    """The executor the jobs run on (selfcoder/executors/; Ray is imported only for `ray`). Eval and evolve."""
+    from selfcoder.commands.safe_text import markup
+    from selfcoder.executors import make_executor
+
+    if kind == "ray":
+        where = f"joining the Ray cluster at {markup(address)}" if address else "starting a local Ray cluster"
+        console.print(f"[dim]{where}...[/]")
+    return make_executor(kind, workers, address=address)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,8 @@ def evolve_command(
     archive_dir: Path = typer.Option(..., "--archive", help="Archive directory (git repository of scaffold versions + archive.db)."),
     policy: Optional[str] = typer.Option(None, "--policy", help="hgm (default) or dgm."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Expansions/evaluations at once (default 1)."),
-    executor: str = typer.Option("local", "--executor", help="local (a pool of threads on this machine)."),
+    executor: str = typer.Option("local", "--executor", help="local (threads on this machine) or ray (the sandboxed work as tasks on a Ray cluster; pip install 'selfcoder[ray]')."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --executor ray: join this cluster (HOST:PORT); default: start a local one."),
     max_evals: Optional[int] = typer.Option(None, "--max-evals", min=1, help="Stop after this many evaluations in the archive."),
     max_nodes: Optional[int] = typer.Option(None, "--max-nodes", min=1, help="Stop making children once the archive holds this many nodes."),
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on models over the whole search (resumed runs included)."),
@@ -43,10 +44,17 @@ def evolve_command(
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve.archive import Archive
     from selfcoder.evolve.search import EvolveConfig, Search
+    from selfcoder.executors import KINDS
     from selfcoder.scaffold import resolve_scaffold
 
-    if executor != "local":
-        raise SelfcoderError(f"--executor {executor}: only 'local' is available in this version")
+    if executor not in KINDS:
+        raise SelfcoderError(f"--executor {executor}: choose one of {', '.join(KINDS)}")
+    if ray_address and executor != "ray":
+        raise SelfcoderError("--ray-address needs --executor ray")
+    if executor == "ray":  # Ray missing or the cluster unreachable: say so before the archive is touched
+        from selfcoder.executors.ray_pool import preflight
+
+        preflight(ray_address)
     console = Console(stderr=True)
     given = {"policy": policy, "small": small, "admission_tests": admission_tests, "workers": workers,
              "max_evals": max_evals, "max_nodes": max_nodes}
@@ -94,17 +102,24 @@ def evolve_command(
         if left <= 0:
             raise SelfcoderError(f"the archive has already spent ${max_usd:.4f}: raise --max-usd to go on")
         budget = Budget(max_tokens=BIG, max_cost_usd=left, max_calls=BIG)
-    search = Search(archive, task_set.tasks, settings, config,
-                    modify_settings=settings_with(models.get("modify") or models.get("model")),
-                    diagnosis_settings=settings_with(models.get("diagnosis") or models.get("model")),
-                    budget=budget, on_progress=lambda p: _show(console, p))
+    pool = None
     try:
+        if executor == "ray":
+            from selfcoder.commands.eval import start_executor
+
+            pool = start_executor(executor, config.workers, ray_address, console)
+        search = Search(archive, task_set.tasks, settings, config,
+                        modify_settings=settings_with(models.get("modify") or models.get("model")),
+                        diagnosis_settings=settings_with(models.get("diagnosis") or models.get("model")),
+                        budget=budget, executor=pool, on_progress=lambda p: _show(console, p))
         search.run()
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted: finished nodes and evaluations are kept in {markup(archive.root)}; "
                       "add --resume to go on[/]")
         raise typer.Exit(130)
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         archive.close()
     p = search.progress
     if search.stop_reason:

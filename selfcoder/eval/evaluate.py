@@ -4,34 +4,37 @@
     evaluation = Evaluation(tasks, out_dir, settings=settings, predictions=preds)  # grade only
     report = evaluation.run()
 
-A local pool of threads; each instance gets its own cancel token, sandboxes and run dir
+A pool of workers; each instance gets its own cancel token, sandboxes and run dir
 (`selfcoder.runner.run(validate=False)` produces the patch, `grade.grade_instance` grades it
 with the official rule: one path for agents and for given predictions). A record is written
 the moment an instance finishes (`store.py`), so Ctrl-C or a kill keeps every finished
 instance and a rerun does only the rest. One `Budget` may be shared by every run (`--max-usd`):
 once it is spent no new instance starts, and the unstarted ones stay for a rerun.
+
+`executor=` (selfcoder.executors) runs the instances elsewhere: a Ray cluster gets each
+instance as a picklable `InstanceJob` (instance.py) and sends back its record, which is stored
+here, on the host that owns `out`; the shared budget becomes the executor's (one keeper for
+all machines). Without one, a local pool of `workers` threads, as before.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
-from selfcoder.errors import SelfcoderError
 from selfcoder.eval.environments import EnvironmentProblem, EnvSpec, prepare
-from selfcoder.eval.grade import InstanceGrade, grade_instance
+from selfcoder.eval.instance import InstanceJob, StopEvaluation, run_instance
 from selfcoder.eval.report import write_outputs
 from selfcoder.eval.store import ResultStore, patch_digest
 from selfcoder.eval.tasks import extra
+from selfcoder.executors import ExecutorError, LocalExecutor
 from selfcoder.sandbox.base import Limits
-from selfcoder.status import RunStatus
 from selfcoder.task import Task
 
 
@@ -48,17 +51,15 @@ class Progress:
     last: str = ""  # "instance_id: outcome"
 
 
-class _Stop(Exception):
-    """The shared budget is spent: this instance is not recorded, nothing new starts."""
-
-
 class Evaluation:
     def __init__(self, tasks: list[Task], out: Path, *, settings: Settings, predictions: dict[str, dict] | None = None,
                  workers: int = 1, scaffold: Path | str | None = None, budget: Any = None, model_name: str = "",
-                 problems: list[str] = (), official: bool | None = None,
+                 problems: list[str] = (), official: bool | None = None, executor: Any = None,
                  on_progress: Callable[[Progress], None] | None = None, log: Callable[[str], None] = lambda s: None):
         self.tasks, self.settings, self.predictions = tasks, settings, predictions
-        self.workers, self.scaffold, self.budget, self.official = max(1, workers), scaffold, budget, official
+        self.workers, self.scaffold, self.official = max(1, workers), scaffold, official
+        self.executor = executor  # None: a pool of `workers` threads of our own
+        self.budget = executor.share_budget(budget) if executor is not None else budget
         named = next((p.get("model_name_or_path") for p in (predictions or {}).values()), "")
         self.model_name = model_name or (settings.model.name if predictions is None else named or "")
         self.problems, self.log = list(problems), log
@@ -74,6 +75,7 @@ class Evaluation:
         self._envs: dict[EnvSpec, Any] = {}
         self._env_locks: dict[EnvSpec, threading.Lock] = {}
         self._tokens: set[CancelToken] = set()
+        self._remote: set[Future] = set()  # this evaluation's jobs on a remote executor (to cancel them)
         self.stop_reason = ""
 
     # -- what to do --------------------------------------------------------------------------------
@@ -98,23 +100,34 @@ class Evaluation:
         progress.resolved = sum(1 for r in self.store.all().values()
                                 if r["outcome"] == "resolved" and r["instance_id"] in {t.instance_id for t in submitted})
         self._on_progress(progress)
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="eval")
+        pool = self.executor or LocalExecutor(self.workers, thread_name_prefix="eval")
+        remote = getattr(pool, "remote", False)
         pending: dict[Future, Task] = {}
         queue = list(todo)
         try:
             while queue or pending:
                 while queue and len(pending) < self.workers and not self.stop_reason and not self.cancel.cancelled:
                     task = queue.pop(0)
-                    pending[pool.submit(self._one, task)] = task
+                    pending[self._submit(pool, task, remote)] = task
                 if not pending:
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     task = pending.pop(future)
+                    self._remote.discard(future)
                     try:
                         record = future.result()
-                    except (_Stop, Cancelled):
+                    except StopEvaluation as e:
+                        self.stop_reason = self.stop_reason or str(e)
                         continue
+                    except Cancelled:
+                        continue
+                    except ExecutorError as e:  # a worker died: no record, a rerun does this instance
+                        self.problems.append(f"{task.instance_id}: {e}")
+                        self.log(f"{task.instance_id}: {e}")
+                        continue
+                    if remote:
+                        self.store.put(record)  # the host that owns `out` writes it
                     progress.done += 1
                     progress.resolved += record["outcome"] == "resolved"
                     progress.cost_usd += record.get("cost_usd") or 0.0
@@ -122,19 +135,37 @@ class Evaluation:
                     self._on_progress(progress)
         except BaseException:  # Ctrl-C / SIGTERM: stop every run; finished records stay
             self.stop("interrupted by the user")
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is self.executor:  # shared with others: stop and wait for our own jobs only
+                for future in pending:
+                    pool.cancel(future)
+                wait(pending)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
             self.write()
             raise
-        pool.shutdown(wait=True)
+        if pool is not self.executor:
+            pool.shutdown(wait=True)
         return self.write()
+
+    def _submit(self, pool: Any, task: Task, remote: bool) -> Future:
+        if not remote:
+            return pool.submit(self._one, task)
+        with self._lock:
+            future = pool.submit(run_instance, self._job(task))
+            self._remote.add(future)
+        if self.cancel.cancelled:  # stop() ran between the check and the submit
+            pool.cancel(future)
+        return future
 
     def stop(self, reason: str) -> None:
         """Cancel the evaluation and every run in flight (from any thread); finished records stay."""
         self.cancel.cancel(reason)
         with self._lock:
-            tokens = list(self._tokens)
+            tokens, remote = list(self._tokens), list(self._remote)
         for token in tokens:
             token.cancel(reason)
+        for future in remote:
+            self.executor.cancel(future)
 
     def write(self) -> dict:
         submitted = [t.instance_id for t in self._submitted()]
@@ -160,67 +191,23 @@ class Evaluation:
             raise env
         return env
 
+    def _job(self, task: Task) -> InstanceJob:
+        return InstanceJob(task=task, settings=self.settings, run_dir=self.store.run_dir(task.instance_id),
+                           model_name=self.model_name, backend=self.backend, limits=self.limits,
+                           prediction=None if self.predictions is None else self.predictions[task.instance_id],
+                           scaffold=self.scaffold, official=self.official, budget=self.budget)
+
     def _one(self, task: Task) -> dict:
+        """One instance in a thread of this process: run, grade, store the record."""
         token = CancelToken()
         with self._lock:
             if self.cancel.cancelled:
                 raise Cancelled("interrupted")
             self._tokens.add(token)
-        started = time.monotonic()
-        record: dict = {"instance_id": task.instance_id, "model_name_or_path": self.model_name,
-                        "mode": "agent" if self.predictions is None else "predictions"}
         try:
-            try:
-                env = self._environment(task)
-                patch = self._patch(task, token, record)
-                grade = grade_instance(task, patch, backend=self.backend, limits=self.limits, environment=env,
-                                       cancel=token, official=self.official)
-            except EnvironmentProblem as e:
-                grade = InstanceGrade(outcome="error", message=str(e))
-            except _AgentFailed as e:
-                grade = InstanceGrade(outcome="error", message=str(e))
-            except (Cancelled, _Stop):
-                raise
-            except SelfcoderError as e:
-                grade = InstanceGrade(outcome="error", message=str(e))
+            record = self._job(task).run(token, self._environment)
         finally:
             with self._lock:
                 self._tokens.discard(token)
-        record.update(outcome=grade.outcome, message=grade.message, resolution=grade.resolution,
-                      test_s=grade.test_s, wall_s=round(time.monotonic() - started, 3), grade=grade.to_json(),
-                      finished_at=time.time())
-        record.setdefault("model_patch", "")
-        record["patch_digest"] = patch_digest(record["model_patch"])
         self.store.put(record)
         return record
-
-    def _patch(self, task: Task, token: CancelToken, record: dict) -> str:
-        if self.predictions is not None:
-            prediction = self.predictions[task.instance_id]
-            record["model_name_or_path"] = prediction.get("model_name_or_path") or self.model_name
-            record["model_patch"] = prediction.get("model_patch") or ""
-            return record["model_patch"]
-        from selfcoder.runner import run
-
-        if self.budget is not None and self.budget.exceeded():
-            self.stop_reason = self.budget.exceeded()
-            raise _Stop(self.stop_reason)
-        run_dir = self.store.run_dir(task.instance_id)
-        result = run(task, self.settings, scaffold=self.scaffold, run_dir=run_dir, cancel=token,
-                     budget=self.budget, validate=False)
-        usage = result.usage or {}
-        record.update(run_status=str(result.status), run_id=result.run_id, agent_s=result.duration_s,
-                      tokens=usage.get("total_tokens", 0), cost_usd=usage.get("cost_usd", 0.0),
-                      calls=usage.get("calls", 0), model_patch=result.patch or "")
-        if result.status == RunStatus.CANCELLED:
-            raise Cancelled(result.message or "cancelled")
-        if result.status == RunStatus.BUDGET_EXCEEDED and self.budget is not None and self.budget.exceeded():
-            self.stop_reason = self.budget.exceeded()
-            raise _Stop(self.stop_reason)  # the shared money is gone: a rerun with more does this one
-        if result.status in (RunStatus.ERROR, RunStatus.MODEL_ERROR, RunStatus.PATCH_TOO_LARGE) and not result.patch:
-            raise _AgentFailed(f"agent run {result.status}: {result.message}")
-        return result.patch
-
-
-class _AgentFailed(SelfcoderError):
-    """The agent's run ended in an error with nothing to grade."""

@@ -64,10 +64,13 @@ class Progress:
 class Search:
     def __init__(self, archive: Archive, tasks: list[Task], settings: Settings, config: EvolveConfig, *,
                  modify_settings: Settings | None = None, diagnosis_settings: Settings | None = None,
-                 budget: Any = None, on_progress: Callable[[Progress], None] | None = None):
+                 budget: Any = None, executor: Any = None, on_progress: Callable[[Progress], None] | None = None):
         if not tasks:
             raise SelfcoderError("the task set is empty")
-        self.archive, self.tasks, self.settings, self.cfg, self.budget = archive, tasks, settings, config, budget
+        self.archive, self.tasks, self.settings, self.cfg = archive, tasks, settings, config
+        # a remote executor (Ray) runs the sandboxed work; the loop, the archive and the diagnosis stay here
+        self.executor, self.remote = executor, bool(getattr(executor, "remote", False))
+        self.budget = executor.share_budget(budget) if self.remote else budget
         self.modify_settings = modify_settings or settings
         self.diagnosis_settings = diagnosis_settings or settings
         self.by_id = {t.instance_id: t for t in tasks}
@@ -218,7 +221,8 @@ class Search:
             raise Cancelled("stopped")
         out = self.archive.root / "runs" / "eval" / node
         evaluation = Evaluation([self.by_id[task_id]], out, settings=self.settings, workers=1,
-                                scaffold=self.archive.node_dir(node), budget=self.budget, model_name=f"selfcoder/{node}")
+                                scaffold=self.archive.node_dir(node), budget=self.budget, model_name=f"selfcoder/{node}",
+                                executor=self.executor if self.remote else None)
         with self._lock:
             self._evaluations.add(evaluation)
         try:
@@ -240,6 +244,15 @@ class Search:
             time_s=float(record.get("wall_s") or 0.0), log_path=str(evaluation.store.run_dir(task_id))))
         return f"{node} on {task_id}: {outcome}"
 
+    def _remotely(self, fn, *args, **kwargs):
+        """fn's result from the remote executor; the search's cancel cancels the job."""
+        future = self.executor.submit(fn, *args, **kwargs)
+        unregister = self.cancel.on_cancel(lambda: self.executor.cancel(future))
+        try:
+            return future.result()
+        finally:
+            unregister()
+
     def _expand(self, parent: str) -> str:
         if self.cancel.cancelled:
             raise Cancelled("stopped")
@@ -252,30 +265,16 @@ class Search:
         problem, usage = step.diagnose(target, task, self.diagnosis_settings, work / "diagnosis", self.budget)
         origin = {"task": target.task, "kind": target.kind, "diagnosis": target.log[-4000:], "problem": problem}
         step.write_origin(work, origin)
-        tokens, cost = usage.get("total_tokens", 0), usage.get("cost_usd", 0.0)
-        result = step.modify(parent_dir, problem, settings=self.modify_settings, test_cmd=self.cfg.admission_tests,
-                             work=work, budget=self.budget, cancel=self.cancel)
-        tokens += (result.usage or {}).get("total_tokens", 0)
-        cost += (result.usage or {}).get("cost_usd", 0.0)
-        child_dir = work / "child"
-        reason = None
-        if not result.patch.strip():
-            reason = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
+        smoke_task = self.by_id[self.cfg.smoke_task or self.tasks[0].instance_id]
+        args = dict(settings=self.settings, modify_settings=self.modify_settings, test_cmd=self.cfg.admission_tests,
+                    work=work, budget=self.budget, smoke_task=smoke_task)
+        if self.remote:  # the sandboxed part on a worker; the archive write stays here
+            reason, tokens, cost = self._remotely(step.make_child, parent_dir, problem, **args)
         else:
-            reason = step.patch_paths_problem(result.patch)
-        if reason is None:
-            try:
-                step.apply_child(parent_dir, result.patch, child_dir)
-            except SelfcoderError as e:
-                reason = str(e)
-        if reason is None:
-            reason = step.self_check(child_dir, self.settings, self.cfg.admission_tests, self.cancel)
-        if reason is None:
-            smoke_id = self.cfg.smoke_task or self.tasks[0].instance_id
-            reason, smoke_usage = step.smoke(child_dir, self.by_id[smoke_id], self.settings, work / "smoke",
-                                             self.budget, self.cancel)
-            tokens += (smoke_usage or {}).get("total_tokens", 0)
-            cost += (smoke_usage or {}).get("cost_usd", 0.0)
+            reason, tokens, cost = step.make_child(parent_dir, problem, cancel=self.cancel, **args)
+        tokens += usage.get("total_tokens", 0)
+        cost += usage.get("cost_usd", 0.0)
+        child_dir = work / "child"
         files = child_dir if child_dir.is_dir() else parent_dir  # an invalid child without files keeps its parent's
         self.cancel.check()
         row = self.archive.add_node(files, parent=parent, status="invalid" if reason else "valid", reason=reason,

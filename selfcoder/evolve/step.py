@@ -208,5 +208,34 @@ def modify(parent_dir: Path, problem: str, *, settings: Settings, test_cmd: str,
     return result
 
 
+def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_settings: Settings, test_cmd: str,
+               work: Path, budget: Any, smoke_task: Task, cancel: CancelToken) -> tuple[str | None, int, float]:
+    """Steps 3-4 (the sandboxed part): the parent edits its code, the child is checked and admitted.
+
+    Writes the child's files to `work/child`; returns (why it is invalid or None, tokens, cost).
+    Plain data in and out, so it runs in a thread or as a Ray task (`selfcoder.executors`)."""
+    result = modify(parent_dir, problem, settings=modify_settings, test_cmd=test_cmd, work=work, budget=budget,
+                    cancel=cancel)
+    tokens = (result.usage or {}).get("total_tokens", 0)
+    cost = (result.usage or {}).get("cost_usd", 0.0)
+    child_dir = work / "child"
+    if not result.patch.strip():
+        reason = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
+    else:
+        reason = patch_paths_problem(result.patch)
+    if reason is None:
+        try:
+            apply_child(parent_dir, result.patch, child_dir)
+        except SelfcoderError as e:
+            reason = str(e)
+    if reason is None:
+        reason = self_check(child_dir, settings, test_cmd, cancel)
+    if reason is None:
+        reason, smoke_usage = smoke(child_dir, smoke_task, settings, work / "smoke", budget, cancel)
+        tokens += (smoke_usage or {}).get("total_tokens", 0)
+        cost += (smoke_usage or {}).get("cost_usd", 0.0)
+    return reason, tokens, cost
+
+
 def write_origin(work: Path, origin: dict) -> None:
     (work / "origin.json").write_text(json.dumps(origin, indent=2))
