@@ -1,5 +1,5 @@
 """Test environments: a virtualenv of the Python version a task names, built once and cached
-by a hash of its spec, made visible inside the local sandbox.
+by a hash of its spec, made visible inside the sandbox (local or docker).
 
     {"environment": {"python": "3.9", "requirements": ["mpmath==1.3.0"], "install": "...",
                      "interpreter": "/opt/python3.9/bin/python3"}}
@@ -19,6 +19,22 @@ by a hash of its spec, made visible inside the local sandbox.
 
 The cache is `$SELFCODER_ENV_CACHE`, else `/var/cache/selfcoder/envs` as root (sandbox uids must
 be able to traverse it: never under /root), else `~/.cache/selfcoder/envs`.
+
+The docker backend gets the same environment, mounted the same way: the venv and the (copied)
+interpreter installation bind-mounted read-only into the container at their host paths, the
+venv first on PATH. Why mounting rather than an image per Python version: the base image is
+built offline by debootstrap (selfcoder/sandbox/image.py), and Debian ships one Python per
+suite (bullseye 3.9, bookworm 3.11, trixie 3.13; 3.6-3.8, 3.10 and 3.12 have no suite we can
+reach), each image costs minutes and ~400 MB, while the host already has the interpreters and
+the venv built for the local sandbox: one build serves both backends. The container user (the
+sandbox uid) reaches them as it does under bubblewrap: the copy lives in the cache (mode 755,
+files a+rX), never under /root (0700 in the image as on the host). It relies on the image and
+the host sharing a C library and the shared libraries Python links to: `selfcoder-base:bookworm`
+is Debian bookworm, like these hosts. A host interpreter under /usr is not mounted (that would
+shadow the image's /usr): the image's own must be that Python (bookworm's python3.11 on a
+bookworm host); the test command first checks it runs and says so when it does not. On another
+host distribution, point `sandbox.image` at an image that has the Python the tasks need (e.g.
+built from sandbox/Dockerfile on that distribution), or use the local sandbox.
 """
 
 from __future__ import annotations
@@ -77,6 +93,7 @@ class Environment:
     mounts: list[Mount] = field(default_factory=list)
     install: str | None = None
     lib: Path | None = None  # LD_LIBRARY_PATH for a copied interpreter
+    check: str | None = None  # "Python 3.11 (/usr/bin/python3.11)": the sandbox's own must run it
 
     def wrap(self, test_cmd: str) -> str:
         parts = []
@@ -85,6 +102,10 @@ class Environment:
             parts.append(f"export VIRTUAL_ENV={shlex.quote(str(self.venv))} PATH={bin_dir}:\"$PATH\"")
         if self.lib is not None:
             parts.append(f"export LD_LIBRARY_PATH={shlex.quote(str(self.lib))}")
+        if self.venv is not None and self.check:
+            why = shlex.quote(f"the environment's {self.check} does not run in this sandbox's image: "
+                              "use an image that has it (sandbox.image) or the local sandbox")
+            parts.append(f"{{ {bin_dir}/python -c '' >/dev/null 2>&1 || {{ echo {why}; exit 126; }} ; }}")
         if self.install:
             parts.append(f"{{ {self.install} ; }} >/tmp/selfcoder-install.log 2>&1 || "
                          "{ echo 'environment install command failed:'; tail -50 /tmp/selfcoder-install.log; exit 126; }")
@@ -243,8 +264,8 @@ def prepare(spec: EnvSpec | None, backend: str, *, log: Callable[[str], None] = 
     """The environment for `spec` on `backend` (None: the sandbox's own python3)."""
     if spec is None or (spec.python is None and not spec.requirements):
         return Environment(install=spec.install if spec else None)
-    if backend != "local":
-        raise EnvironmentProblem(f"a Python {spec.python} environment needs the local sandbox "
+    if backend not in ("local", "docker"):
+        raise EnvironmentProblem(f"a Python {spec.python} environment needs the local or docker sandbox "
                                  f"(for {backend}, use an image that has it: sandbox.image)")
     if spec.python is None:
         spec = EnvSpec(python="%d.%d" % sys.version_info[:2], requirements=spec.requirements,
@@ -254,6 +275,9 @@ def prepare(spec: EnvSpec | None, backend: str, *, log: Callable[[str], None] = 
     lib = Path(info["lib"]) if info.get("lib") else None
     mounts = [Mount(venv, str(venv))]
     prefix = lib.parent if lib else _base_prefix(info["python"])
+    check = None
     if not str(prefix).startswith("/usr"):
-        mounts.append(Mount(prefix, str(prefix)))
-    return Environment(venv=venv, mounts=mounts, install=spec.install, lib=lib)
+        mounts.append(Mount(prefix, str(prefix)))  # the same paths in bubblewrap and in a container
+    elif backend == "docker":  # the image's /usr, not the host's: it must have this interpreter
+        check = f"Python {'.'.join(map(str, info['version']))} ({info['python']})"
+    return Environment(venv=venv, mounts=mounts, install=spec.install, lib=lib, check=check)
