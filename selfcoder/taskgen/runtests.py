@@ -11,6 +11,7 @@ explanation, never a code diff) feed the problem statement.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import uuid
 import xml.etree.ElementTree as ET
@@ -40,8 +41,37 @@ class TestOutcome:
         return sorted(t for t, s in self.statuses.items() if s in wanted)
 
 
+FRAME = re.compile(r"^(\S+\.py):\d+: in \S+$")  # a frame header of pytest's --tb=short
+
+
+def _is_test_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return (name.startswith("test") or name.endswith("_test.py") or name == "conftest.py"
+            or any(part in ("tests", "test", "testing") for part in path.split("/")[:-1]))
+
+
+def tests_side(traceback: str) -> str:
+    """What a failure shows from the tests' side: the test frames (the call that failed) and the
+    error lines (`E   ...`). Frames in the library are left out: their code line may be the very
+    line a mutation changed, and a statement must not show it."""
+    keep, in_test = [], False
+    for line in traceback.splitlines():
+        header = FRAME.match(line)
+        if header:
+            in_test = _is_test_path(header.group(1))
+            if in_test:
+                keep.append(line)
+        elif line.startswith("E ") or line == "E":
+            keep.append(line)
+            in_test = False
+        elif in_test and line.strip():
+            keep.append(line)
+    return "\n".join(keep)
+
+
 def failure_messages(report: bytes, known_files: list[str]) -> dict[str, str]:
-    """{test id: message} for every failed or errored testcase of a JUnit report."""
+    """{test id: message} for every failed or errored testcase of a JUnit report: the test's side
+    of the traceback (`tests_side`), else the report's one-line message."""
     known = {p[:-3].replace("/", "."): p for p in known_files}
     out: dict[str, str] = {}
     try:
@@ -52,11 +82,8 @@ def failure_messages(report: bytes, known_files: list[str]) -> dict[str, str]:
         for child in case:
             if child.tag in ("failure", "error"):
                 test_id = testcase_id(case.get("classname", ""), case.get("name", ""), case.get("file"), known)
-                text = child.get("message") or ""
-                if not text.strip():  # no message attribute: the traceback's last line
-                    lines = (child.text or "").strip().splitlines()
-                    text = lines[-1] if lines else ""
-                out.setdefault(test_id, text.strip()[:MESSAGE_CHARS])
+                text = tests_side(child.text or "") or child.get("message") or ""
+                out.setdefault(test_id, text.strip()[-MESSAGE_CHARS:])
     return out
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_TESTS_SHOWN = 5
-MESSAGE_SHOWN = 400
+MESSAGE_SHOWN = 600
 SOURCE_LINES = 40
 
 SYSTEM = (
@@ -30,8 +30,14 @@ SYSTEM = (
 
 
 def _short(text: str, limit: int = MESSAGE_SHOWN) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[:limit].rstrip() + " ..."
+    """At most `limit` characters, whole lines, the end kept (the error lines come last)."""
+    lines, kept, size = text.strip().splitlines(), [], 0
+    for line in reversed(lines):
+        if kept and size + len(line) > limit:
+            return "\n".join(["...", *reversed(kept)])
+        kept.append(line[:limit])
+        size += len(line) + 1
+    return "\n".join(reversed(kept))
 
 
 def from_tests(project: str, fail_to_pass: list[str], messages: dict[str, str], still_passing: int) -> str:

@@ -61,3 +61,14 @@ def test_gen_with_a_model_writes_bug_reports_and_refuses_one_that_quotes_the_fix
                    if line[:1] in "+-" and not line.startswith(("+++", "---")) and len(line[1:].strip()) > 5]
         assert not any(line in prompt for line in changed)
     assert (out / "statements.jsonl").exists()  # the gateway's record of the calls
+
+
+def test_a_failure_shows_the_tests_side_never_the_library_line():
+    from selfcoder.taskgen.runtests import tests_side
+
+    traceback = ("tests/test_recipes.py:712: in test_basic\n    actual = nth_combination(range(5), 2, 3)\n"
+                 "more_itertools/recipes.py:709: in nth_combination\n    if index < 0:\n"
+                 "more_itertools/recipes.py:713: in nth_combination\n    raise IndexError\nE   IndexError")
+    shown = tests_side(traceback)
+    assert shown == ("tests/test_recipes.py:712: in test_basic\n    actual = nth_combination(range(5), 2, 3)\n"
+                     "E   IndexError")
