@@ -25,13 +25,21 @@ export interface ServerCommand {
   setting: string; // which setting chose it, for the error message
 }
 
+/** `selfcoder.<key>` from the user's own settings (user, or the remote machine's), never from a
+ * workspace: a cloned repository's .vscode/settings.json must not choose what this extension runs.
+ * package.json marks these settings `machine`, which VS Code already keeps out of workspaces; reading
+ * only the global value holds even where that scope is not applied. */
+function userSetting(key: string): string {
+  const value = vscode.workspace.getConfiguration('selfcoder').inspect<string>(key)?.globalValue;
+  return typeof value === 'string' ? value.trim() : '';
+}
+
 export function serverCommand(): ServerCommand {
-  const config = vscode.workspace.getConfiguration('selfcoder');
-  const serverPath = (config.get<string>('serverPath') || '').trim();
+  const serverPath = userSetting('serverPath');
   if (serverPath) {
     return { command: serverPath, args: ['lsp'], setting: 'selfcoder.serverPath' };
   }
-  const python = (config.get<string>('pythonPath') || '').trim();
+  const python = userSetting('pythonPath');
   if (python) {
     return { command: python, args: ['-m', 'selfcoder', 'lsp'], setting: 'selfcoder.pythonPath' };
   }
