@@ -8,9 +8,10 @@ scale with the cores, and everything but the test command should cost little nex
     .venv/bin/python bench/eval_throughput.py                          # builds a small set first
     .venv/bin/python bench/eval_throughput.py --tasks OUT/tasks.jsonl --limit 12
 
-Without --tasks, a small set is built with `bench gen` from the cached toolz==1.0.0 sdist (the
-recipe's; Python 3.11 + pytest) when it is in the sdist cache, else from the fixture sdist of
-tests/fixtures/sdists (offline, but its test run is so short that fixed costs dominate).
+Without --tasks, a small set is built with `bench gen` from a cached sdist of the recipe
+(more-itertools 10.5.0, else toolz 1.0.0; Python 3.11 + pytest: run the recipe once first), else
+from the fixture sdist of tests/fixtures/sdists (offline, but its test run is so short that
+fixed costs dominate).
 The overhead is read from the grading records (`instances/<id>.json`: `wall_s` = everything,
 `test_s` = the test command's own run time), from the 1-worker run (no contention).
 Targets: scaling 2 vs 1 workers >= 1.7x on 2 cores; overhead < 10 % of the test time.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tarfile
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 FIXTURE = ROOT / "tests" / "fixtures" / "sdists" / "minicalc-0.1.0"
 SCALING_TARGET, OVERHEAD_TARGET = 1.7, 0.10
+CACHED = ("more-itertools==10.5.0", "toolz==1.0.0")  # the recipe's; the first one in the sdist cache is used
 
 
 def build_set(work: Path, count: int) -> Path:
@@ -40,9 +43,9 @@ def build_set(work: Path, count: int) -> Path:
     from selfcoder.taskgen.sdist import cache_root
 
     settings = load_settings(None).settings
-    cached = cache_root() / "toolz-1.0.0"
-    if cached.is_dir() and any(cached.iterdir()):
-        cfg = GenConfig(sdist="toolz==1.0.0", count=count, seed=1, python="3.11", requirements=["pytest==8.3.3"])
+    cached = [spec for spec in CACHED if (cache_root() / spec.replace("==", "-")).is_dir()]
+    if cached:
+        cfg = GenConfig(sdist=cached[0], count=count, seed=1, python="3.11", requirements=["pytest==8.3.3"])
     else:
         archive = work / "minicalc-0.1.0.tar.gz"
         with tarfile.open(archive, "w:gz") as tar:
@@ -75,9 +78,18 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="grade only the first N instances")
     parser.add_argument("--count", type=int, default=8, help="tasks to build when --tasks is not given")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON too")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (task set, grading records)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="selfcoder-bench-throughput-"))
     work.chmod(0o755)
+    try:
+        return measure(args, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, work: Path) -> int:
     tasks_file = args.tasks or build_set(work, args.count)
     # warm-up: the environment built and cached, the interpreter's pages in memory
     grade(tasks_file, 1, 1, work / "warmup")
