@@ -4,10 +4,11 @@
     RayExecutor(4, address="10.0.0.5:6379") # join a running cluster (`ray start --head` there)
 
 How a job runs: `_call` in a Ray worker runs the job in a thread with a fresh `CancelToken`;
-`cancel(future)` makes Ray raise KeyboardInterrupt in the worker's main thread, which `_call`
-turns into `token.cancel()` — the runner then stops and removes its sandboxes as it does on
-Ctrl-C locally; a job still running `GRACE_S` later is killed (`ray.cancel(force=True)`), and what
-a kill leaves on that machine is removed by `selfcoder sandbox gc` there. A job's exception comes
+`cancel(future)` marks the job on a `CancelBoard` actor that `_call` polls, and `_call` then
+cancels the token — the runner stops and removes its sandboxes as it does on Ctrl-C locally,
+and the future resolves once that is done (so a shutdown after a cancel does not kill workers
+mid-cleanup). A job still running `GRACE_S` later is killed (`ray.cancel(force=True)`); what a
+kill leaves on that machine is removed by `selfcoder sandbox gc` there. A job's exception comes
 back as itself (pickled), so callers handle `Cancelled`, `BudgetSpent` ... as with threads.
 Tasks are never retried by Ray (`max_retries=0`): a retried job would spend the budget twice.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import socket
 import threading
 import concurrent.futures as cf
@@ -45,6 +47,7 @@ from selfcoder.executors import ExecutorError
 
 RAY_MISSING = "--executor ray needs Ray: pip install 'selfcoder[ray]'"
 GRACE_S = 10.0  # a cancelled job's time to stop and clean up before its worker is killed
+POLL_S = 0.5  # how often a running job asks whether it was cancelled
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -65,10 +68,41 @@ def _portable(error: BaseException) -> BaseException:
         return SelfcoderError(f"{type(error).__name__}: {error}")
 
 
-def _call(fn, args: tuple, kwargs: dict) -> tuple[str, Any]:
-    """In the Ray worker: ("ok", value) or ("raise", exception) of `fn(*args, cancel=token, **kwargs)`."""
+class CancelBoard:
+    """The actor (`ray.remote`) through which the driver cancels running jobs: the ids it cancelled.
+
+    Why not `ray.cancel` for a running job: its ObjectRef fails at once, while the worker is still
+    stopping its sandboxes; the driver would go on (and shut the cluster down) before they are
+    removed. With the board the job ends by itself and its future resolves only then."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def cancel(self, key: int) -> None:
+        self.ids.add(key)
+
+    def cancelled(self, key: int) -> bool:
+        return key in self.ids
+
+
+def _call(fn, args: tuple, kwargs: dict, board: Any, key: int) -> tuple[str, Any]:
+    """In the Ray worker: ("ok", value) or ("raise", exception) of `fn(*args, cancel=token, **kwargs)`.
+
+    `fn` runs in a thread; this (main) thread asks the board every `POLL_S` whether the driver
+    cancelled the job, and cancels the job's token when it did (or on a KeyboardInterrupt)."""
+    import ray
+
     token = CancelToken()
     box: dict[str, tuple] = {}
+
+    def asked() -> bool:
+        try:
+            return bool(ray.get(board.cancelled.remote(key), timeout=30))
+        except Exception:  # noqa: BLE001 - no answer now: ask again at the next poll
+            return False
+
+    if asked():  # cancelled while it waited for a worker
+        return ("raise", Cancelled("cancelled"))
 
     def target() -> None:
         try:
@@ -80,8 +114,10 @@ def _call(fn, args: tuple, kwargs: dict) -> tuple[str, Any]:
     thread.start()
     while thread.is_alive():
         try:
-            thread.join(0.2)  # a timed join: Ray's KeyboardInterrupt is delivered between waits
+            thread.join(POLL_S)
         except KeyboardInterrupt:
+            token.cancel("cancelled")
+        if thread.is_alive() and not token.cancelled and asked():
             token.cancel("cancelled by the driver")
     return box.get("result", ("raise", Cancelled("cancelled")))
 
@@ -99,6 +135,21 @@ def _check_reachable(address: str, timeout_s: float) -> None:
     except OSError as e:
         why = e.strerror or str(e) or type(e).__name__
         raise ExecutorError(f"--ray-address {address}: no Ray cluster answers there ({why})") from None
+
+
+def _signal_handlers() -> dict:
+    """SIGINT/SIGTERM handlers set from Python (the CLI's: SIGTERM takes the Ctrl-C path)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return {sig: h for sig, h in handlers.items() if h is not None}
+
+
+def _restore(saved: dict) -> None:
+    """ray.init replaces SIGTERM's handler with one that exits (or aborts) at once, which would skip
+    the cancel path: the runs' sandboxes and the cluster itself would be left behind. Put ours back."""
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 def preflight(address: str | None, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
@@ -126,6 +177,7 @@ class RayExecutor:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report, no notice about it
             quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                          configure_logging=True)
+            saved = _signal_handlers()
             try:
                 if address:
                     _check_reachable(address, connect_timeout_s or CONNECT_TIMEOUT_S)
@@ -138,17 +190,25 @@ class RayExecutor:
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0]
                 where = f"--ray-address {address}" if address else "a local Ray cluster"
                 raise ExecutorError(f"--executor ray: could not start/join {where}: {first}") from None
+            finally:
+                _restore(saved)
             self._started = True
         self._task = ray.remote(num_cpus=1, max_retries=0)(_call)
+        self._board = ray.remote(num_cpus=0, max_concurrency=64)(CancelBoard).remote()
+        self._keys: dict[Future, int] = {}
+        self._next_key = 0
 
     # -- the Executor API ---------------------------------------------------------------------
     def submit(self, fn, /, *args, **kwargs) -> Future:
         """Run `fn(*args, cancel=token, **kwargs)` as a Ray task; `fn` and its arguments must pickle."""
-        ref = self._task.remote(fn, args, kwargs)
+        with self._lock:
+            self._next_key += 1
+            key = self._next_key
+        ref = self._task.remote(fn, args, kwargs, self._board, key)
         out: Future = Future()
         out.set_running_or_notify_cancel()  # only `cancel()` below stops a job
         with self._lock:
-            self._refs[out] = ref
+            self._refs[out], self._keys[out] = ref, key
         ref.future().add_done_callback(lambda done: self._settle(out, done))
         return out
 
@@ -157,6 +217,7 @@ class RayExecutor:
 
         with self._lock:
             self._refs.pop(out, None)
+            self._keys.pop(out, None)
         try:
             how, value = done.result()
         except (TaskCancelledError, WorkerCrashedError) as e:
@@ -178,17 +239,15 @@ class RayExecutor:
             out.set_exception(value)
 
     def cancel(self, future: Future) -> None:
-        """Ask the job to stop (its CancelToken); kill its worker if it has not ended `GRACE_S` later."""
+        """Ask the job to stop (its CancelToken, through the board); kill its worker if it has not
+        ended `GRACE_S` later. The future resolves when the job has really ended."""
         ray = import_ray()
         with self._lock:
-            ref = self._refs.get(future)
-        if ref is None or future.done():
+            ref, key = self._refs.get(future), self._keys.get(future)
+        if ref is None or future.done() or getattr(future, "_selfcoder_cancelled", False):
             return
         future._selfcoder_cancelled = True  # type: ignore[attr-defined]
-        try:
-            ray.cancel(ref, force=False)
-        except Exception:  # noqa: BLE001 - it may have just finished
-            return
+        self._board.cancel.remote(key)
 
         def force() -> None:
             if not future.done():
@@ -231,6 +290,10 @@ class RayExecutor:
             timer.cancel()
         for _, shared in budgets:
             shared.close()
+        try:
+            import_ray().kill(self._board)
+        except Exception:  # noqa: BLE001 - the cluster may already be gone
+            pass
         if self._started:
             import_ray().shutdown()
             self._started = False
