@@ -40,7 +40,8 @@ class InstanceGrade:
     tests_status: dict = field(default_factory=dict)
     verdict_status: str | None = None
     apply_method: str | None = None
-    parser: str | None = None
+    parser: str | None = None  # `swebench:<repo>`: the official package's log parser
+    grading: str | None = None  # `swebench <version>` (its grading functions) or `selfcoder`
     test_s: float = 0.0  # the test command itself
     duration_s: float = 0.0  # everything: sandbox, apply, tests
 
@@ -122,6 +123,7 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
     pass_to_pass = task.pass_to_pass or verdict.pass_to_pass.success + verdict.pass_to_pass.failure
     grade.tests_status = grading.tests_report(after.tests, fail_to_pass, pass_to_pass, official=official)
     grade.resolution = grading.resolution_status(grade.tests_status)
+    grade.grading = grading.grader_name(official)
     if after.timed_out:
         grade.resolution, grade.message = grading.NO, "the test run timed out: " + verdict.message
     elif grading.inconsistent_exit(after.exit_code, after.tests):

@@ -65,6 +65,19 @@ def official_module() -> Any:
     return grading
 
 
+def grader_name(official: bool | None = None) -> str:
+    """Which implementation `tests_report(official=official)` uses, for the report:
+    `swebench <version>` (the official package's own functions) or `selfcoder`."""
+    if official is False or official_module() is None:
+        return "selfcoder"
+    try:
+        from importlib.metadata import version
+
+        return f"swebench {version('swebench')}"
+    except Exception:  # noqa: BLE001 - installed without metadata
+        return "swebench"
+
+
 def tests_report(statuses: dict[str, str], fail_to_pass: list[str], pass_to_pass: list[str],
                  *, official: bool | None = None) -> dict[str, dict[str, list[str]]]:
     """SWE-bench's tests_status report. `official`: True = the swebench package (an error when

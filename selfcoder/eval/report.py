@@ -1,5 +1,6 @@
-"""report.json (the official harness's run report, plus cost and time per instance) and the
-summary table."""
+"""report.json (the official harness's run report, plus cost and time per instance, and how each
+was graded: `parser` and `grading` say whether the official swebench package's own functions did
+it) and the summary table."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def build_report(tasks: list[Task], records: dict[str, dict], *, submitted: list
                                   "wall_s", "agent_s", "test_s")}
         for i, r in done.items()
     }
+    for i, r in done.items():  # how each was graded: the official parser/grading or selfcoder's
+        instances[i].update(parser=(r.get("grade") or {}).get("parser"), grading=(r.get("grade") or {}).get("grading"))
     return {
         "total_instances": len(ids),
         "submitted_instances": len(submitted),
@@ -47,6 +50,7 @@ def build_report(tasks: list[Task], records: dict[str, dict], *, submitted: list
             "cost_usd": round(sum(r.get("cost_usd") or 0.0 for r in done.values()), 6),
             "wall_s": round(sum(r.get("wall_s") or 0.0 for r in done.values()), 3),
         },
+        "grading": sorted({row["grading"] for row in instances.values() if row.get("grading")}),
         "instances": instances,
         "problems": list(problems),
     }
