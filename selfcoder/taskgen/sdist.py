@@ -7,7 +7,8 @@ sandbox), cached, unpacked safely, made a git repository of one commit, and read
     find_tests(root), source_files(root, tests)
 
 The cache is `$SELFCODER_SDIST_CACHE`, else `~/.cache/selfcoder/sdists`: one directory per
-`name-version` holding the archive pip downloaded, so a second build works offline.
+`name-version` holding the archive fetched from the index (selfcoder.taskgen.pypi: as a plain file, sha256-checked;
+never `pip download`, which runs an sdist's build backend on the host), so a second build works offline.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import email.parser
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 import zipfile
@@ -28,10 +27,10 @@ from typing import Callable
 
 from selfcoder.errors import SelfcoderError
 from selfcoder.gitsafe import NEUTRAL_ATTRIBUTES, git
+from selfcoder.taskgen import pypi
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
 SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
-PIP_TIMEOUT_S = 600
 TEST_DIRS = ("tests", "test", "testing")
 NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "benchmark", "bench", "scripts", "tools",
                    "build", "dist", "site-packages", ".git", "__pycache__", "venv", ".venv", ".tox", ".nox"}
@@ -78,33 +77,17 @@ def locate(spec: str, log: Callable[[str], None] = lambda s: None) -> Path:
     if not m:
         raise SdistError(f"--sdist {spec!r}: give NAME==VERSION (e.g. toolz==1.0.0) or a path to an .tar.gz/.zip sdist")
     name, version = m.groups()
-    key = re.sub(r"[-_.]+", "-", name).lower() + "-" + version
+    key = pypi.normalize(name) + "-" + version
     target = cache_root() / key
     if target.is_dir() and _archives_in(target):
         return _archives_in(target)[0]
     target.parent.mkdir(parents=True, exist_ok=True)
-    log(f"downloading the sdist of {name}=={version} (pip download)")
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{key}-") as tmp:
-        argv = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                "--no-binary", ":all:", f"{name}=={version}", "-d", tmp]
-        try:
-            res = subprocess.run(argv, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise SdistError(f"{name}=={version}: pip download took over {PIP_TIMEOUT_S} s") from None
-        found = _archives_in(Path(tmp))
-        if res.returncode != 0 or not found:
-            raise SdistError(f"{name}=={version}: cannot download its sdist: {_pip_reason(res.stderr)}")
-        target.mkdir(exist_ok=True)
-        shutil.move(str(found[0]), target / found[0].name)
+    log(f"downloading the sdist of {name}=={version} from {pypi.index_url()}")
+    try:
+        pypi.fetch_sdist(name, version, target)
+    except pypi.PackageIndexError as e:
+        raise SdistError(str(e)) from None
     return _archives_in(target)[0]
-
-
-def _pip_reason(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("WARNING")]
-    for line in lines:
-        if "No matching distribution" in line or "Could not find a version" in line:
-            return "no such package or version on the package index (or it has no sdist)"
-    return (lines[-1] if lines else "pip failed")[:300]
 
 
 # -- unpacking ---------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_the_fetch_script_refuses_a_file_whose_hash_is_not_the_pin(tmp_path):
                                   capture_output=True, text=True, timeout=120)
 
         res = fetch(base)
-        assert res.returncode == 1 and "sympy-1.7.tar.gz: sha256" in res.stderr and "is not the pinned" in res.stderr
+        assert res.returncode == 1 and "sympy-1.7.tar.gz: sha256" in res.stderr and "is not the expected" in res.stderr
         assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "cache" / "downloads" / "sympy-1.7.tar.gz").exists()
         assert not (tmp_path / "cache" / f"{ID}.jsonl").exists()

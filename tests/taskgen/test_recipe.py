@@ -14,7 +14,6 @@ from taskgen_cli import selfcoder  # noqa: E402
 
 from selfcoder.errors import SelfcoderError  # noqa: E402
 from selfcoder.taskgen.recipe import load_recipe  # noqa: E402
-from selfcoder.taskgen.sdist import _pip_reason  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,11 +56,3 @@ def test_a_bad_recipe_is_one_error_naming_it(tmp_path, text, needle):
     assert needle in str(e.value)
     with pytest.raises(SelfcoderError, match="cannot read the recipe"):
         load_recipe(tmp_path / "missing.toml")
-
-
-def test_pip_failures_become_one_readable_reason():
-    unknown = ("WARNING: Location 'file:///opt/x' is ignored\nERROR: Could not find a version that satisfies the "
-               "requirement nosuch==1.0 (from versions: none)\nERROR: No matching distribution found for nosuch==1.0\n")
-    assert _pip_reason(unknown) == "no such package or version on the package index (or it has no sdist)"
-    assert _pip_reason("ERROR: network is unreachable\n") == "ERROR: network is unreachable"
-    assert _pip_reason("") == "pip failed"
