@@ -183,6 +183,11 @@ class RayExecutor:
                     _check_reachable(address, connect_timeout_s or CONNECT_TIMEOUT_S)
                     ray.init(address=address, **quiet)
                 else:
+                    # A local cluster's gRPC ports listen on every interface, and whoever reaches
+                    # them runs code here: Ray >= 2.59 (pyproject) requires its token
+                    # (~/.ray/auth_token) on local clusters by default; tests/executors/test_ray_auth.py
+                    # checks that a client without it is refused. (Setting RAY_AUTH_MODE here,
+                    # after `import ray`, breaks the driver's own connection.)
                     ray.init(num_cpus=self.workers, **quiet)
             except ExecutorError:
                 raise
