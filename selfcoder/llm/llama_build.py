@@ -6,7 +6,10 @@ SIGILL on its first completion; pip's wheel cache (keyed by name and version onl
 carry such a build to any other CPU. So we never let pip build or cache it on its own:
 
 - the build uses a portable baseline (`GGML_NATIVE=OFF`): AVX/AVX2/FMA/F16C when the CPU has
-  them (every x86-64 CPU of the last decade), else plain SSE code; never AMX or AVX-512;
+  them (every x86-64 CPU of the last decade), else plain SSE code; AVX-512 (+VBMI, VNNI) only when
+  the CPU lists it *and* a child process has just executed an AVX-512 instruction here (1.48x
+  the prompt tokens/s of AVX2 on this machine, same generation speed); never AMX;
+  `SELFCODER_LLAMA_MAX_TIER=avx2|baseline` caps it;
 - the wheel lives in `~/.cache/selfcoder/wheels/<key>/`, where `key` hashes the requirement,
   the cmake flags and the machine, so a wheel is reused only where the same flags apply;
 - the installed package gets a marker naming its key: a llama_cpp installed some other way (a
@@ -14,10 +17,13 @@ carry such a build to any other CPU. So we never let pip build or cache it on it
 - `smoke_test()` runs a real one-token completion in a child process and turns a crash into
   one message naming the signal.
 
-We chose the portable baseline over ggml's runtime dispatch (`GGML_BACKEND_DL` +
-`GGML_CPU_ALL_VARIANTS`): it compiles one CPU backend instead of a dozen (the build is already
-~8 minutes on 2 cores), and the speed-critical kernels on the CPUs we run on are the AVX2/FMA
-ones either way.
+We chose this over ggml's runtime dispatch (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`), measured
+with bench/llama_dispatch.py: on this machine (a VM whose CPU lists AMX) the dispatcher picks
+`libggml-cpu-sapphirerapids.so` and the first completion dies with SIGILL, the very crash this
+module exists to prevent; its AVX2 variant runs at the portable build's speed (1.00x prompt,
+1.02x generation) and its AVX-512 variant at the speed of our AVX-512 tier. It also compiles 14
+CPU backends instead of one, and llama-cpp-python 0.3.36 neither installs them where ggml looks
+nor calls `ggml_backend_load_all()`.
 """
 
 from __future__ import annotations
@@ -42,6 +48,11 @@ LLAMA_CPP_REQUIREMENT = f"llama-cpp-python[server]=={LLAMA_CPP_VERSION}"
 LLAMA_SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
 MARKER = ".selfcoder-build.json"
 _AVX2_TIER = ("avx", "avx2", "fma", "f16c")
+_AVX512_TIER = ("avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw")  # ggml's GGML_AVX512 (skylakex)
+_AVX512_EXTRAS = {"avx512vbmi": "AVX512_VBMI", "avx512_vnni": "AVX512_VNNI"}  # icelake's additions
+MAX_TIER_VAR = "SELFCODER_LLAMA_MAX_TIER"  # avx512 (default) | avx2 | baseline
+# vpxord zmm0, zmm0, zmm0; ret -- one AVX-512 instruction, run in a child: a SIGILL there is a "no"
+AVX512_PROBE = "62f17d48efc0c3"
 _OFF = ("AVX", "AVX2", "AVX512", "FMA", "F16C", "AMX_TILE", "AMX_INT8", "AMX_BF16", "AVX_VNNI", "AVX512_VNNI",
         "AVX512_BF16", "AVX512_VBMI")
 
@@ -61,11 +72,44 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     return set()
 
 
-def build_flags(flags: set[str] | None = None) -> list[str]:
+def build_flags(flags: set[str] | None = None, *, avx512_runs: Callable[[], bool] | None = None) -> list[str]:
     """cmake flags for a build that runs on this CPU without trusting what it advertises."""
     flags = cpu_flags() if flags is None else flags
-    on = {"AVX", "AVX2", "FMA", "F16C"} if all(f in flags for f in _AVX2_TIER) else set()
+    tier = os.environ.get(MAX_TIER_VAR, "avx512").strip().lower()
+    on: set[str] = set()
+    if tier in ("avx2", "avx512") and all(f in flags for f in _AVX2_TIER):
+        on |= {"AVX", "AVX2", "FMA", "F16C"}
+        if tier == "avx512" and all(f in flags for f in _AVX512_TIER) and (avx512_runs or _avx512_runs)():
+            on |= {"AVX512"} | {name for flag, name in _AVX512_EXTRAS.items() if flag in flags}
     return ["-DGGML_NATIVE=OFF", *(f"-DGGML_{name}={'ON' if name in on else 'OFF'}" for name in _OFF)]
+
+
+_PROBE = """
+import ctypes, mmap, sys
+buf = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+buf.write(bytes.fromhex(sys.argv[1]))
+ctypes.CFUNCTYPE(None)(ctypes.addressof(ctypes.c_char.from_buffer(buf)))()
+print("ran")
+"""
+
+
+def machine_code_runs(code_hex: str) -> bool:
+    """Whether this machine code (ending in `ret`) runs here: executed in a child process, so an
+    instruction the CPU lists but the OS or hypervisor does not allow is a False, not a crash."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", _PROBE, code_hex], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == "ran"
+
+
+_probed: dict[str, bool] = {}
+
+
+def _avx512_runs() -> bool:
+    if AVX512_PROBE not in _probed:
+        _probed[AVX512_PROBE] = machine_code_runs(AVX512_PROBE)
+    return _probed[AVX512_PROBE]
 
 
 def build_key(flags: list[str]) -> str:
@@ -195,4 +239,5 @@ def smoke_test(model: Path, timeout_s: float = 300) -> str:
     tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
     raise ModelError(f"llama.cpp {describe_exit(proc.returncode)} on a one-token completion"
                      + (f": {tail}" if tail else "")
-                     + "; rebuild with `selfcoder model install --rebuild`")
+                     + "; rebuild with `selfcoder model install --rebuild` (or, for a build that"
+                     + f" uses fewer CPU features, `{MAX_TIER_VAR}=avx2 selfcoder model install`)")

@@ -12,6 +12,8 @@ from selfcoder.llm import llama_build
 
 AMX_VM = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma f16c avx512f avx512bw amx_tile amx_int8 amx_bf16\n"
 OLD_CPU = "processor\t: 0\nflags\t\t: fpu sse sse2 sse4_2\n"
+AVX512_CPU = ("processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma f16c avx512f avx512cd avx512vl avx512dq "
+              "avx512bw avx512vbmi avx512_vnni avx512_bf16 amx_tile amx_int8 amx_bf16\n")
 
 
 def on(flags: list[str]) -> set[str]:
@@ -19,10 +21,29 @@ def on(flags: list[str]) -> set[str]:
 
 
 def test_a_cpu_that_advertises_amx_gets_no_amx_and_no_native_build():
-    flags = llama_build.build_flags(llama_build.cpu_flags(AMX_VM))
+    flags = llama_build.build_flags(llama_build.cpu_flags(AMX_VM), avx512_runs=lambda: True)
     assert "-DGGML_NATIVE=OFF" in flags
     assert on(flags) == {"AVX", "AVX2", "FMA", "F16C"}
     assert "-DGGML_AMX_TILE=OFF" in flags and "-DGGML_AVX512=OFF" in flags
+
+
+def test_avx512_only_when_an_avx512_instruction_just_ran_here_and_never_amx(monkeypatch):
+    monkeypatch.delenv(llama_build.MAX_TIER_VAR, raising=False)
+    listed = llama_build.cpu_flags(AVX512_CPU)
+    # listed by the CPU, refused by the OS or the hypervisor (the probe died): AVX2 only
+    assert on(llama_build.build_flags(listed, avx512_runs=lambda: False)) == {"AVX", "AVX2", "FMA", "F16C"}
+    ran = on(llama_build.build_flags(listed, avx512_runs=lambda: True))
+    assert ran == {"AVX", "AVX2", "FMA", "F16C", "AVX512", "AVX512_VBMI", "AVX512_VNNI"}
+    assert not {"AMX_TILE", "AMX_INT8", "AMX_BF16"} & ran
+    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "avx2")  # the user's cap, named in the crash message
+    assert "AVX512" not in on(llama_build.build_flags(listed, avx512_runs=lambda: True))
+    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "baseline")
+    assert on(llama_build.build_flags(listed, avx512_runs=lambda: True)) == set()
+
+
+def test_the_probe_runs_machine_code_in_a_child_and_survives_an_illegal_instruction():
+    assert llama_build.machine_code_runs("c3")  # ret
+    assert not llama_build.machine_code_runs("0f0bc3")  # ud2: SIGILL in the child, a False here
 
 
 def test_a_cpu_without_avx2_gets_plain_code():
@@ -32,7 +53,8 @@ def test_a_cpu_without_avx2_gets_plain_code():
 def test_the_wheel_cache_key_changes_with_the_flags():
     avx2 = llama_build.build_flags(llama_build.cpu_flags(AMX_VM))
     plain = llama_build.build_flags(llama_build.cpu_flags(OLD_CPU))
-    assert llama_build.build_key(avx2) != llama_build.build_key(plain)
+    avx512 = llama_build.build_flags(llama_build.cpu_flags(AVX512_CPU), avx512_runs=lambda: True)
+    assert len({llama_build.build_key(avx2), llama_build.build_key(plain), llama_build.build_key(avx512)}) == 3
     assert llama_build.build_key(avx2) == llama_build.build_key(list(avx2))
     assert llama_build.wheel_cache_dir("k1") != llama_build.wheel_cache_dir("k2")
 
