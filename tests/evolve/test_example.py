@@ -1,0 +1,50 @@
+"""The README's offline evolve example (examples/evolve-offline/README.md), run as a newcomer runs
+it: its commands exactly as written there, a `kill -9` in the middle of the search, `--resume`,
+the node list and the lineage picture."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "evolve-offline"
+
+
+def readme_commands() -> list[list[str]]:
+    block = re.search(r"```sh\n(.*?)```", (EXAMPLE / "README.md").read_text(), re.S).group(1)
+    joined = block.replace("\\\n", " ")
+    return [shlex.split(line) for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_offline_example_runs_is_killed_resumes_and_draws_its_lineage(tmp_path, sandbox_root):
+    commands = readme_commands()
+    assert [c[:2] for c in commands] == [["selfcoder", "evolve"], ["selfcoder", "evolve"], ["selfcoder", "archive"],
+                                          ["selfcoder", "archive"]]
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "evolve-offline",
+                    ignore=shutil.ignore_patterns("runs", "*.sent.jsonl"))
+    env = dict(os.environ, SELFCODER_CONFIG=str(tmp_path / "no-user-config.toml"))
+
+    def argv(command: list[str]) -> list[str]:
+        return [sys.executable, "-m", "selfcoder", *command[1:]]
+
+    first = subprocess.Popen(argv(commands[0]), cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    time.sleep(4)
+    if first.poll() is None:
+        os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    for command in commands[1:]:
+        res = subprocess.run(argv(command), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, (command, res.stdout, res.stderr)
+        if command[:3] == ["selfcoder", "archive", "list"]:
+            assert "root" in res.stdout and "n1" in res.stdout, res.stdout
+    png = tmp_path / "examples" / "evolve-offline" / "runs" / "tree.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 3000
