@@ -226,7 +226,7 @@ def record_crash(server_pid: int, returncode: int, phase: str) -> dict:
             name = f"signal {-returncode}"
     if name == "SIGILL":
         hint = ("rebuild with `selfcoder model install --rebuild`, or with fewer CPU features: "
-                "`SELFCODER_LLAMA_MAX_TIER=avx2 selfcoder model install`")
+                "`SELFCODER_LLAMA_MAX_TIER=baseline selfcoder model install`")
     elif name == "SIGKILL" or any("out of memory" in l.lower() or "failed to allocate" in l.lower() for l in tail):
         hint = "free some memory or lower local_model.n_ctx, then run again"
     else:

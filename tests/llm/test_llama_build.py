@@ -27,17 +27,18 @@ def test_a_cpu_that_advertises_amx_gets_no_amx_and_no_native_build():
     assert "-DGGML_AMX_TILE=OFF" in flags and "-DGGML_AVX512=OFF" in flags
 
 
-def test_avx512_only_when_an_avx512_instruction_just_ran_here_and_never_amx(monkeypatch):
+def test_avx512_only_when_asked_for_and_an_avx512_instruction_just_ran_here_and_never_amx(monkeypatch):
     monkeypatch.delenv(llama_build.MAX_TIER_VAR, raising=False)
     listed = llama_build.cpu_flags(AVX512_CPU)
+    # the default is the AVX2 tier, whatever the CPU lists
+    assert on(llama_build.build_flags(listed, avx512_runs=lambda: True)) == {"AVX", "AVX2", "FMA", "F16C"}
+    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "avx512")
     # listed by the CPU, refused by the OS or the hypervisor (the probe died): AVX2 only
     assert on(llama_build.build_flags(listed, avx512_runs=lambda: False)) == {"AVX", "AVX2", "FMA", "F16C"}
     ran = on(llama_build.build_flags(listed, avx512_runs=lambda: True))
     assert ran == {"AVX", "AVX2", "FMA", "F16C", "AVX512", "AVX512_VBMI", "AVX512_VNNI"}
     assert not {"AMX_TILE", "AMX_INT8", "AMX_BF16"} & ran
-    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "avx2")  # the user's cap, named in the crash message
-    assert "AVX512" not in on(llama_build.build_flags(listed, avx512_runs=lambda: True))
-    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "baseline")
+    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "baseline")  # named in the crash message
     assert on(llama_build.build_flags(listed, avx512_runs=lambda: True)) == set()
 
 
@@ -50,9 +51,10 @@ def test_a_cpu_without_avx2_gets_plain_code():
     assert on(llama_build.build_flags(llama_build.cpu_flags(OLD_CPU))) == set()
 
 
-def test_the_wheel_cache_key_changes_with_the_flags():
+def test_the_wheel_cache_key_changes_with_the_flags(monkeypatch):
     avx2 = llama_build.build_flags(llama_build.cpu_flags(AMX_VM))
     plain = llama_build.build_flags(llama_build.cpu_flags(OLD_CPU))
+    monkeypatch.setenv(llama_build.MAX_TIER_VAR, "avx512")
     avx512 = llama_build.build_flags(llama_build.cpu_flags(AVX512_CPU), avx512_runs=lambda: True)
     assert len({llama_build.build_key(avx2), llama_build.build_key(plain), llama_build.build_key(avx512)}) == 3
     assert llama_build.build_key(avx2) == llama_build.build_key(list(avx2))
