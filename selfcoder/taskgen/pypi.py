@@ -18,6 +18,7 @@ import os
 import re
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def fetch(project: str, filename: str, dest_dir: Path, *, sha256: str | None = N
     want = sha256 or published
     if not want:
         raise PackageIndexError(f"{filename}: the index gives no sha256 for it; refusing an unchecked download")
-    url = urllib.request.urljoin(f"{index_url()}/{normalize(project)}/", found[0]["url"])
+    url = urllib.parse.urljoin(f"{index_url()}/{normalize(project)}/", found[0]["url"])
     data = _get(url)
     digest = hashlib.sha256(data).hexdigest()
     if digest != want or (published and published != want):
