@@ -10,9 +10,9 @@ carry such a build to any other CPU. So we never let pip build or cache it on it
   `SELFCODER_LLAMA_MAX_TIER=baseline` goes below it. `SELFCODER_LLAMA_MAX_TIER=avx512` opts in to
   AVX-512 (+VBMI, VNNI), used only when the CPU lists it *and* a child process has just executed an
   AVX-512 instruction here: 1.48x the prompt tokens/s of AVX2 on our machine, the same generation
-  speed, but not the default, because bench/local_solve.py solved 1/14 with it against 4/14 with
-  the AVX2 build (greedy decoding, other rounding: other trajectories; 14 tasks cannot tell noise
-  from a real loss, and the solve rate is what the default must keep);
+  speed. Not the default yet: bench/local_solve.py solved 1/14 with it, and the AVX2 build 4/14 on
+  an earlier machine but 0 of 11 on the same machine in the same session; 14 tasks cannot tell
+  the builds apart, and AVX2 is the build all earlier solve-rate measurements used;
 - the wheel lives in `~/.cache/selfcoder/wheels/<key>/`, where `key` hashes the requirement,
   the cmake flags and the machine, so a wheel is reused only where the same flags apply;
 - the installed package gets a marker naming its key: a llama_cpp installed some other way (a
