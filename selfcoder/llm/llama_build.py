@@ -11,7 +11,7 @@ carry such a build to any other CPU. So we never let pip build or cache it on it
   AVX-512 (+VBMI, VNNI), used only when the CPU lists it *and* a child process has just executed an
   AVX-512 instruction here: 1.48x the prompt tokens/s of AVX2 on our machine, the same generation
   speed. Not the default yet: bench/local_solve.py solved 1/14 with it, and the AVX2 build 4/14 on
-  an earlier machine but 1 of 12 on the same machine in the same session; 14 tasks cannot tell
+  an earlier machine and 2/14 on the same machine in the same session; 14 tasks cannot tell
   the builds apart, and AVX2 is the build all earlier solve-rate measurements used;
 - the wheel lives in `~/.cache/selfcoder/wheels/<key>/`, where `key` hashes the requirement,
   the cmake flags and the machine, so a wheel is reused only where the same flags apply;
