@@ -126,9 +126,8 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
-    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.safe_text import markup, text
-    from selfcoder.config import load_settings
     from selfcoder.errors import SelfcoderError
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve import compare as C
@@ -143,11 +142,7 @@ def compare(
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
     tasks = task_set.tasks
     seen = C.seen_by_search(archive, tasks)
-    loaded = load_settings(None)
-    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
-        if value is not None:
-            loaded.override(key, value, option)
-    print_refusals(loaded)
+    loaded = settings_with_options(model=model, sandbox=sandbox)
     settings = loaded.settings
     budget = None
     if max_usd is not None:

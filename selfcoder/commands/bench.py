@@ -41,9 +41,8 @@ def gen_command(
     ≥ 1 test fail while ≥ 1 still passes, write SWE-bench instances with the fix as `patch`."""
     from rich.console import Console
 
-    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.safe_text import markup
-    from selfcoder.config import load_settings
     from selfcoder.sandbox.base import Limits
     from selfcoder.taskgen.build import GenConfig, generate, write_task_set
     from selfcoder.taskgen.recipe import load_recipe
@@ -51,11 +50,7 @@ def gen_command(
     if (sdist is None) == (recipe is None):
         raise SelfcoderError("give either --sdist NAME==VERSION|FILE or --recipe FILE")
     console = Console(stderr=True)
-    loaded = load_settings(None)
-    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
-        if value is not None:
-            loaded.override(key, value, option)
-    print_refusals(loaded)
+    loaded = settings_with_options(model=model, sandbox=sandbox)
     settings = loaded.settings
     if recipe is not None:
         configs = load_recipe(recipe)

@@ -41,6 +41,20 @@ def show(
     Console().print(table)
 
 
+def settings_with_options(*, model=None, sandbox=None, agent=None):
+    """The user's settings with a command's --model/--sandbox/--agent on top (given ones only),
+    after printing what the repository's config was refused; the `LoadedSettings`."""
+    from selfcoder.config import load_settings
+
+    loaded = load_settings(None)
+    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
+                               ("agent.node", agent, "--agent")):
+        if value is not None:
+            loaded.override(key, value, option)
+    print_refusals(loaded)
+    return loaded
+
+
 def print_refusals(loaded) -> None:
     """One warning line on stderr per value a repository's config asked for and did not get."""
     from selfcoder.commands.safe_text import visible

@@ -30,9 +30,8 @@ def eval_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.safe_text import markup
-    from selfcoder.config import load_settings
     from selfcoder.eval.evaluate import Evaluation
     from selfcoder.eval.predictions import builtin_predictions, read_predictions
     from selfcoder.eval.report import summary_table
@@ -52,12 +51,7 @@ def eval_command(
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
     tasks = select(task_set.tasks, instances, limit)
     problems = list(task_set.problems)
-    loaded = load_settings(None)
-    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
-                               ("agent.node", agent, "--agent")):
-        if value is not None:
-            loaded.override(key, value, option)
-    print_refusals(loaded)
+    loaded = settings_with_options(model=model, sandbox=sandbox, agent=agent)
     settings = loaded.settings
     preds = None
     if predictions is not None:
