@@ -22,11 +22,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/waiting.py, also when run as a script
 
 from editor_support import CALC_PROBLEM, FIXTURES, REPO_ROOT, find_nvim, user_settings
 from terminal_png import ansi_to_png
+from waiting import wait_steady, wait_until
 
 HERE = Path(__file__).resolve().parent
 COLUMNS, ROWS = 140, 36
@@ -70,20 +72,30 @@ class Tmux:
         return self.tmux("display-message", "-p", "-t", "main", "#{pane_dead}", check=False).strip() != "0"
 
     def wait_for(self, ready, timeout: float, what: str, seen: list[str] | None = None) -> str:
-        """Poll the screen until ready(text); each distinct screen goes to `seen`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
+        """Poll the screen until ready(text); each distinct screen goes to `seen`. Stops early (after
+        one more look) when Neovim exits or stops at a hit-enter prompt."""
+        last = [""]
+
+        def check() -> str | None:
+            text = last[0] = self.screen()
             if seen is not None and (not seen or seen[-1] != text):
                 seen.append(text)
-            if ready(text):
-                return text
-            if "Press ENTER or type command to continue" in text:  # a message wider than the window
-                raise AssertionError(f"{what}: Neovim stopped at a hit-enter prompt; the screen:\n{text}")
-            if self.dead() or time.monotonic() > deadline:
-                why = "Neovim exited" if self.dead() else f"not within {timeout:.0f} s"
-                raise AssertionError(f"{what}: {why}; the screen:\n{text}")
-            time.sleep(0.2)
+            return (text or "\n") if ready(text) else None
+
+        def gave_up() -> str | None:
+            if "Press ENTER or type command to continue" in last[0]:  # a message wider than the window
+                return "Neovim stopped at a hit-enter prompt"
+            return "Neovim exited" if self.dead() else None
+
+        return wait_until(check, timeout, what, gave_up=gave_up, detail=lambda: f"the screen:\n{last[0]}")
+
+    def wait_exit(self, timeout: float, what: str) -> None:
+        """Wait until the pane's process has exited (the pane stays: remain-on-exit)."""
+        wait_until(self.dead, timeout, what, detail=lambda: f"the screen:\n{self.screen()}")
+
+    def steady_screen(self) -> str:
+        """The screen once a redraw has landed: two captures in a row agree."""
+        return wait_steady(self.screen, 30, "the screen kept changing")
 
     def close(self) -> None:
         self.tmux("kill-server", check=False)
@@ -122,31 +134,30 @@ def record_run(repo: Path, workdir: Path, sandbox_root: Path, png: Path, *, prob
     applied = saved = finished = ""
     try:
         tmux.start([nvim, "-u", str(HERE / "nvim_tui_init.lua"), "-i", "NONE", "calc/ops.py"], repo, columns, rows)
-        tmux.wait_for(lambda s: "def mean(values):" in s, 30, "Neovim did not show calc/ops.py")
+        tmux.wait_for(lambda s: "def mean(values):" in s, 60, "Neovim did not show calc/ops.py")
         tmux.type(f":Selfcoder run {problem}")
         done = tmux.wait_for(lambda s: "selfcoder ✓" in statusline(s) or "selfcoder ✗" in statusline(s), 240,
                              "the run did not finish in the statusline", seen)
         if "selfcoder ✓ resolved" not in statusline(done):  # the transcript says why
             tmux.type(":Selfcoder log")
-            time.sleep(1)
-            raise AssertionError(f"the run was not resolved: {statusline(done).strip()}\n{tmux.screen()}")
+            raise AssertionError(f"the run was not resolved: {statusline(done).strip()}\n{tmux.steady_screen()}")
         # the "run finished" message, on the command line (a hit-enter prompt instead fails wait_for)
-        finished = command_line(tmux.wait_for(lambda s: "resolved (1 file" in command_line(s), 30,
+        finished = command_line(tmux.wait_for(lambda s: "resolved (1 file" in command_line(s), 60,
                                               "no run-finished message", seen))
         tmux.type(":Selfcoder diff")
-        tmux.wait_for(lambda s: ADDED in s and "patch.diff" in s, 30, "no diff split", seen)
-        time.sleep(0.3)  # let the last redraw land
-        text, ansi = tmux.screen(), tmux.screen(ansi=True)
+        tmux.wait_for(lambda s: ADDED in s and "patch.diff" in s, 60, "no diff split", seen)
+        text = tmux.steady_screen()
+        ansi = tmux.screen(ansi=True)
         ansi_to_png(ansi, columns, rows, png, html=workdir / "nvim-run.html", chromium=browser, scale=scale)
         if apply:  # back to calc/ops.py, apply through the server into the buffer, save it
             tmux.type(":wincmd p")
             tmux.type(":Selfcoder apply")
-            applied = tmux.wait_for(lambda s: "✓ applied" in s and "[+]" in s, 30, "not applied to the buffer")
+            applied = tmux.wait_for(lambda s: "✓ applied" in s and "[+]" in s, 60, "not applied to the buffer")
             tmux.type(":wall")
-            saved = tmux.wait_for(lambda s: "written" in s.rstrip("\n").split("\n")[-1], 20, ":wall did not write")
+            saved = tmux.wait_for(lambda s: "written" in s.rstrip("\n").split("\n")[-1], 60, ":wall did not write")
         tmux.type("\x1b", enter=False)
         tmux.type(":qa!")
-        tmux.wait_for(lambda s: tmux.dead(), 20, "Neovim did not quit")
+        tmux.wait_exit(60, "Neovim did not quit")
     finally:
         tmux.close()
     return {"screens": seen, "text": text, "ansi": ansi, "png": png, "applied": applied, "saved": saved,

@@ -14,6 +14,7 @@ installed the test is skipped, saying so."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from editor_support import ARTIFACTS
-from nvim_tui import ADDED, REMOVED, ROWS, chromium, record_run, statusline
+from nvim_tui import ADDED, REMOVED, ROWS, Tmux, chromium, record_run, statusline
 from terminal_png import png_size, window_size
 
 COLUMNS = 80
@@ -71,3 +72,28 @@ def test_neovim_tui_run_shows_progress_and_the_diff_then_applies(tmp_path, repo,
     assert "✓ applied" in statusline(out["applied"]) and "[+]" in out["applied"]
     text = (repo / "calc" / "ops.py").read_text()
     assert "    count = len(values)\n" in text and "len(values) - 1" not in text
+
+
+def test_tmux_wait_for_survives_the_pane_exiting_right_after_a_check(tmp_path):
+    """The race this test file once lost half the time: the program draws its last screen and
+    exits between the wait's look at the screen and its "did it exit?" test. A real tmux pane;
+    the exit is driven at exactly that moment."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux not installed (scripts/ensure-editors.sh installs it)")
+    tmux = Tmux(dict(os.environ))
+    try:
+        tmux.start(["sh", "-c", "read line; echo DONE-$line"], tmp_path, 80, 24)
+        looks = []
+
+        def ready(text: str) -> bool:
+            looks.append(text)
+            if len(looks) == 1:  # the bad moment: finish the program after this look, before the exit test
+                tmux.type("x")
+                tmux.wait_exit(60, "sh did not exit")
+                return False
+            return "DONE-x" in text
+
+        assert "DONE-x" in tmux.wait_for(ready, 60, "DONE never shown")
+        assert len(looks) == 2 and tmux.dead()
+    finally:
+        tmux.close()
