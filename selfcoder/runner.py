@@ -24,6 +24,7 @@ gateway socket; no API key ever enters the sandbox.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -80,14 +81,55 @@ def new_run_id() -> str:
 
 
 def runs_root(repo: Path, settings: Settings) -> Path:
-    """The runs dir, created with a `.gitignore` so the repository's git never sees it."""
+    """The runs dir, created with a `.gitignore` so the repository's git never sees it.
+
+    A repository could commit `.selfcoder` (or `.selfcoder/runs`) as a symlink to move every
+    run's task, patch and trajectory anywhere the user can write, so inside the repository each
+    component is created or opened without following links, and a link is refused."""
     root = settings.run.runs_dir
     root = root if root.is_absolute() else repo / root
-    root.mkdir(parents=True, exist_ok=True)
+    if not root.is_relative_to(repo):  # the user's own choice of a place outside the repository
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+    _mkdirs_no_links(repo, root.relative_to(repo).parts)
     top = repo / ".selfcoder"
-    if root.is_relative_to(top) and not (top / ".gitignore").exists():
-        (top / ".gitignore").write_text("*\n")
+    if root.is_relative_to(top):
+        _write_new_file(top / ".gitignore", "*\n")
     return root
+
+
+def _mkdirs_no_links(base: Path, parts: tuple[str, ...]) -> None:
+    """Make `base/parts...` a chain of real directories, refusing any that is a link or not a directory."""
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i, part in enumerate(parts):
+            here = base.joinpath(*parts[: i + 1])
+            try:
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as e:
+                what = " is a symlink" if here.is_symlink() else " is not a directory" if e.errno == errno.ENOTDIR else f": {e.strerror}"
+                raise SelfcoderError(f"{here}{what}: refusing to keep runs there (the runs dir must be a real "
+                                     f"directory inside {base}; remove it or set run.runs_dir)") from None
+            os.close(fd)
+            fd = child
+    finally:
+        os.close(fd)
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    """Create `path` with `text` unless it exists; never through a link."""
+    if path.is_symlink():
+        raise SelfcoderError(f"{path} is a symlink: refusing to keep runs beside it (remove it)")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
 
 
 def run(
