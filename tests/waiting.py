@@ -10,6 +10,8 @@ condition did not hold when we gave up"."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import time
 from typing import Awaitable, Callable, TypeVar
 
@@ -75,3 +77,29 @@ def wait_steady(read: Callable[[], T], timeout: float, what: str, *, settle: flo
 
     wait_until(steady, timeout, what, interval=0)
     return last[0]
+
+
+def unique_sleep(seconds: int) -> str:
+    """A `sleep` command line no other process on the machine has, so pgrep finds only ours."""
+    return f"sleep {seconds}.{os.getpid()}{int(time.time() * 1000) % 100000}"
+
+
+def process_running(pattern: str) -> bool:
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode == 0
+
+
+def wait_for_process(pattern: str, timeout: float = 120, what: str | None = None,
+                     gave_up: Callable[[], str | None] | None = None) -> None:
+    """Wait until a process whose command line matches `pattern` runs (a sandboxed command started)."""
+    wait_until(lambda: process_running(pattern), timeout, what or f"no process matching {pattern!r} appeared",
+               gave_up=gave_up)
+
+
+def wait_no_process(pattern: str, timeout: float = 60) -> None:
+    """Wait until no process matches `pattern` (a kill is delivered asynchronously)."""
+    wait_until(lambda: not process_running(pattern), timeout, f"a process matching {pattern!r} is still running")
+
+
+def exited(proc: subprocess.Popen) -> Callable[[], str | None]:
+    """A gave_up for waits that need `proc` alive."""
+    return lambda: None if proc.poll() is None else f"the process exited with {proc.returncode}"

@@ -7,10 +7,7 @@ with run ids, agent events on their own channel."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
-import time
 
 from e2e_replies import CALC_FIX, CALC_PROBLEM
 
@@ -19,17 +16,7 @@ from selfcoder.events import AgentEvent, PhaseStarted, RunFinished, RunStarted, 
 from selfcoder.runner import run
 from selfcoder.solve_attempts import make_task
 from selfcoder.status import RunStatus
-
-
-def unique_sleep(seconds: int) -> str:
-    return f"sleep {seconds}.{os.getpid()}{int(time.time() * 1000) % 100000}"  # pgrep finds only ours
-
-
-def wait_for_process(pattern: str, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode != 0:
-        assert time.time() < deadline, f"no process matching {pattern!r} appeared"
-        time.sleep(0.2)
+from waiting import unique_sleep, wait_for_process, wait_no_process
 
 
 def test_cancel_during_validation_is_cancelled_with_nothing_left(repo_copy, script, settings_for, sandbox_root):
@@ -50,7 +37,7 @@ def test_cancel_during_validation_is_cancelled_with_nothing_left(repo_copy, scri
     result = results[0]
     assert result.status == RunStatus.CANCELLED, result.message
     assert json.loads((result.run_dir / "result.json").read_text())["status"] == "cancelled"
-    assert subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode != 0, "the test command survived"
+    wait_no_process(sleep, 30)  # the test command did not survive
     assert not any(sandbox_root.iterdir()), list(sandbox_root.iterdir())
     assert isinstance(events[-1], RunFinished) and events[-1].status == "cancelled"
 

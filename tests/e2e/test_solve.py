@@ -4,11 +4,9 @@ and validation, on a Python and a non-Python repository, on both sandbox backend
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 
 from e2e_replies import CALC_FIX, CALC_PROBLEM, WORDCOUNT_FIX, search_replace
+from waiting import unique_sleep, wait_for_process
 
 from selfcoder.llm.scripted import sent_requests
 from selfcoder.solve_attempts import make_task, solve
@@ -127,16 +125,13 @@ def test_cancel_from_another_thread_stops_the_run(repo_copy, script, settings_fo
     from selfcoder.runner import run
 
     repo = repo_copy("calc_py")
-    sleep = f"sleep 121.{os.getpid()}{int(time.time() * 1000) % 100000}"  # unique: pgrep finds only ours
+    sleep = unique_sleep(121)
     token = CancelToken()
     results = []
     settings = settings_for(script(f"```bash\n{sleep}\n```"))
     worker = threading.Thread(target=lambda: results.append(run(make_task(repo, CALC_PROBLEM), settings, cancel=token)))
     worker.start()
-    deadline = time.time() + 60
-    while subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode != 0:
-        assert time.time() < deadline, "the agent never started its command"
-        time.sleep(0.2)
+    wait_for_process(sleep, 120, "the agent never started its command")
     token.cancel()
     worker.join(30)
     assert not worker.is_alive()

@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from e2e_replies import CALC_FIX, CALC_PROBLEM
+from waiting import exited, unique_sleep, wait_for_process, wait_no_process
 
 
 def selfcoder(*args, cwd, env_extra=None, **kw):
@@ -101,24 +101,18 @@ def test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing(repo_cop
     """SIGTERM (a service manager, `timeout`, the editor closing) is handled like Ctrl-C: result.json
     says cancelled, and neither the sandbox nor the run's I/O directory (scaffold copy, socket) stays."""
     repo = repo_copy("calc_py")
-    sleep = f"sleep 120.{os.getpid()}{int(time.time() * 1000) % 100000}"  # unique: pgrep finds only ours
+    sleep = unique_sleep(120)
     model = script(f"```bash\n{sleep}\n```")
     env = {**os.environ, **cli_env}
     proc = subprocess.Popen([sys.executable, "-m", "selfcoder.cli", "solve", str(repo), "-p", CALC_PROBLEM, "--model", model],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    sleeping = False
-    while time.time() < deadline and not sleeping:  # wait until the agent's command runs in the sandbox
-        time.sleep(0.2)
-        sleeping = subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 0
-    assert sleeping, "the agent never started its command"
+    wait_for_process(sleep, 120, "the agent never started its command", gave_up=exited(proc))
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert "Traceback" not in err
     results = list(repo.glob(".selfcoder/runs/*/result.json"))
     assert len(results) == 1 and json.loads(results[0].read_text())["status"] == "cancelled"
-    time.sleep(0.5)
-    assert subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 1
+    wait_no_process(sleep)
     assert not any(sandbox_root.iterdir())
     assert not io_dirs_of(results[0].parent.name), "the run's I/O directory was left in the temp dir"

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Iterator
 import pytest
 
 from editor_support import REPO_ROOT
+from waiting import wait_until
 
 HERE = Path(__file__).resolve().parent
 TOOLS = Path(os.environ.get("SELFCODER_EDITORS_HOME", Path.home() / ".cache" / "selfcoder-editors"))
@@ -52,16 +52,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"code-server exited with {process.returncode}"
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    def healthy() -> bool:
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                return
+            with urllib.request.urlopen(url + "/healthz", timeout=5):
+                return True
         except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"code-server did not answer {url}/healthz within {timeout} s")
+            return False
+
+    wait_until(healthy, timeout, f"code-server did not answer {url}/healthz",
+               gave_up=lambda: None if process.poll() is None else f"code-server exited with {process.returncode}")
 
 
 @dataclass

@@ -46,10 +46,10 @@ local ok, err = pcall(function()
     typed("Selfcoder run fix it")
   elseif out.mode == "failing" then -- the server starts and dies before answering `initialize`
     vim.cmd("edit " .. os.getenv("REPO") .. "/calc/ops.py")
-    vim.wait(5000, function() return #vim.lsp.get_clients({ name = "selfcoder" }) == 0 end, 50)
+    vim.wait(60000, function() return #vim.lsp.get_clients({ name = "selfcoder" }) == 0 end, 50)
     typed("Selfcoder run fix it")
-    vim.wait(10000, function() return vim.fn.execute("messages"):find("failed to start") ~= nil end, 50)
-    vim.wait(5000, function() return #vim.lsp.get_clients({ name = "selfcoder" }) == 0 end, 50)
+    vim.wait(60000, function() return vim.fn.execute("messages"):find("failed to start") ~= nil end, 50)
+    vim.wait(60000, function() return #vim.lsp.get_clients({ name = "selfcoder" }) == 0 end, 50)
   end
   if out.mode ~= "run" then
     -- still usable: edit, write and read a buffer
@@ -64,7 +64,7 @@ local ok, err = pcall(function()
   vim.cmd("edit " .. root .. "/calc/ops.py")
   local ops = vim.api.nvim_get_current_buf()
   vim.cmd("Selfcoder run " .. os.getenv("PROBLEM"))
-  assert(vim.wait(30000, function() return selfcoder.latest(root) ~= nil end, 50), "no run started")
+  assert(vim.wait(60000, function() return selfcoder.latest(root) ~= nil end, 50), "no run started")
   local run = selfcoder.latest(root)
   out.runId = run.runId
   local statuslines = {}
@@ -76,19 +76,19 @@ local ok, err = pcall(function()
   out.statuslines, out.status, out.files = statuslines, run.status, run.files
 
   vim.cmd("Selfcoder diff")
-  assert(vim.wait(10000, function() return vim.b.selfcoder_run ~= nil end, 50), "no diff split")
+  assert(vim.wait(60000, function() return vim.b.selfcoder_run ~= nil end, 50), "no diff split")
   out.diff = { name = vim.api.nvim_buf_get_name(0), filetype = vim.bo.filetype, windows = #vim.api.nvim_list_wins(),
     text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n") }
   vim.cmd("close")
 
   vim.cmd("Selfcoder apply")
-  assert(vim.wait(30000, function() return run.state == "applied" end, 50), "not applied")
+  assert(vim.wait(60000, function() return run.state == "applied" end, 50), "not applied")
   out.modified_before_write = vim.bo[ops].modified
   out.buffer = table.concat(vim.api.nvim_buf_get_lines(ops, 0, -1, false), "\n")
   vim.cmd("wall")
   out.modified_after_write = vim.bo[ops].modified
   vim.cmd("Selfcoder apply " .. run.runId) -- a second apply: refused by the server, one message
-  vim.wait(5000, function() return vim.fn.execute("messages"):find("already applied") ~= nil end, 50)
+  vim.wait(60000, function() return vim.fn.execute("messages"):find("already applied") ~= nil end, 50)
   vim.cmd("help selfcoder")
   out.help = vim.api.nvim_buf_get_name(0)
 end)

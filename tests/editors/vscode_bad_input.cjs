@@ -12,32 +12,32 @@ const toasts = (page) => page.locator('.notifications-toasts .notification-list-
 
 drive(async (page, out, step) => {
   await page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'language server not found' })
-    .first().waitFor({ timeout: 30000 });
-  await page.waitForTimeout(2000); // a second message (a retry, a restart) would show by now
+    .first().waitFor({ timeout: 60000 });
+  await page.waitForTimeout(2000); // an absence check (no second message from a retry or restart): only time can show it
   out.startNotifications = await toasts(page);
   step('missing server: notification');
 
   await palette(page, 'selfcoder: Show the Transcript');
   const transcript = page.locator('.part.panel .view-lines', { hasText: 'language server not found' }).first();
-  await transcript.waitFor({ timeout: 20000 });
+  await transcript.waitFor({ timeout: 60000 });
   out.transcript = await transcript.innerText();
   step('palette still works: transcript shown');
 
   const outside = env('OUTSIDE');
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 20000 });
+  await input.waitFor({ state: 'visible', timeout: 60000 });
   await input.fill(outside); // no ">": Go to File, which opens an absolute path
   const name = outside.split('/').pop();
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 60000 });
   await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 20000 });
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 60000 });
   step('outside file opened');
 
   await palette(page, 'selfcoder: Run on This File');
   await page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'outside every workspace folder' })
-    .first().waitFor({ timeout: 20000 });
-  await page.waitForTimeout(500);
+    .first().waitFor({ timeout: 60000 });
+  await page.waitForTimeout(500); // an absence check (no other notification, no input box): only time can show it
   out.outsideNotifications = await toasts(page);
   out.quickInputOpen = await page.locator('.quick-input-widget').isVisible(); // no problem asked for
   await page.screenshot({ path: env('SHOT') });

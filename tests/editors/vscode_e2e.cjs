@@ -9,10 +9,9 @@ const fs = require('fs');
 const { env, palette, drive } = require('./vscode_page.cjs');
 
 drive(async (page, out, step) => {
-  await page.waitForTimeout(1000); // the language server's initialize round trip
-
+  // no wait for the language server here: a command given while it starts waits for it (runs.ts)
   await palette(page, 'selfcoder: Run on a Typed Problem');
-  await page.locator('.quick-input-widget', { hasText: 'what should be fixed' }).waitFor({ timeout: 20000 });
+  await page.locator('.quick-input-widget', { hasText: 'what should be fixed' }).waitFor({ timeout: 60000 });
   await page.locator('.quick-input-widget input').fill(env('PROBLEM'));
   await page.keyboard.press('Enter');
   step('run started from the palette');
@@ -20,7 +19,7 @@ drive(async (page, out, step) => {
   // the status-bar item follows the run: wait until it leaves the running states
   const item = page.locator('.statusbar-item', { hasText: 'selfcoder' }).first();
   out.statusTexts = [];
-  const until = Date.now() + 150000;
+  const until = Date.now() + 240000;
   for (;;) {
     const text = (await item.textContent()).trim();
     if (out.statusTexts[out.statusTexts.length - 1] !== text) out.statusTexts.push(text);
@@ -29,9 +28,10 @@ drive(async (page, out, step) => {
     await page.waitForTimeout(250);
   }
   const diffTab = page.locator('.tab', { hasText: 'selfcoder run' }).first();
-  await diffTab.waitFor({ timeout: 30000 });
-  await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 30000 });
-  await page.waitForTimeout(1500); // let the diff decorations paint
+  await diffTab.waitFor({ timeout: 60000 });
+  await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 60000 });
+  await page.locator('.monaco-diff-editor .line-insert, .monaco-diff-editor .char-insert').first()
+    .waitFor({ timeout: 60000 }); // the diff decorations painted
   out.diffTab = (await diffTab.textContent()).trim();
   out.diffEditors = await page.locator('.monaco-diff-editor').count();
   out.inserted = await page.locator('.monaco-diff-editor .line-insert, .monaco-diff-editor .char-insert').count();
@@ -41,13 +41,12 @@ drive(async (page, out, step) => {
   const target = env('TARGET');
   const before = fs.readFileSync(target, 'utf8');
   await palette(page, "selfcoder: Apply the Run's Patch");
-  const deadline = Date.now() + 60000;
+  const deadline = Date.now() + 120000;
   while (fs.readFileSync(target, 'utf8') === before) {
     if (Date.now() > deadline) throw new Error(`${target} did not change on disk after Apply`);
     await page.waitForTimeout(250);
   }
-  await page.locator('.statusbar-item', { hasText: 'selfcoder: applied' }).first().waitFor({ timeout: 30000 });
-  await page.waitForTimeout(500);
+  await page.locator('.statusbar-item', { hasText: 'selfcoder: applied' }).first().waitFor({ timeout: 60000 });
   await page.screenshot({ path: env('SHOT_DONE') });
   step('applied and saved');
 });

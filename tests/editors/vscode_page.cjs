@@ -14,9 +14,9 @@ const env = (name) => {
 async function palette(page, command) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 20000 });
+  await input.waitFor({ state: 'visible', timeout: 60000 });
   await input.fill(`>${command}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 20000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 60000 });
   await page.keyboard.press('Enter');
 }
 

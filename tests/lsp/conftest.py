@@ -21,6 +21,7 @@ from lsprotocol import types
 from pytest_lsp import client_capabilities, make_test_lsp_client
 
 from edit_apply import apply_workspace_edit
+from waiting import wait_until_async
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROFILES = {"neovim": "neovim@v0.11.0", "vscode": "visual-studio-code@v1.65.2"}
@@ -46,11 +47,8 @@ class Editor:
         self.answer: str | None = None  # the button the "user" presses on a showMessageRequest
         self.open_versions: dict[str, int] = {}
 
-    async def wait_for(self, predicate, what: str, timeout: float = 30) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not predicate():
-            assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-            await asyncio.sleep(0.1)
+    async def wait_for(self, predicate, what: str, timeout: float = 60) -> None:
+        await wait_until_async(predicate, timeout, f"timed out waiting for {what}", interval=0.1)
 
     async def command(self, name: str, *arguments):
         return await self.client.workspace_execute_command_async(
@@ -64,13 +62,14 @@ class Editor:
         return (await self.command("selfcoder.status", {"runId": run_id}))["runs"][0]
 
     async def wait_finished(self, run_id: str, timeout: float = 240) -> dict:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            status = await self.status(run_id)
-            if status["state"] != "running":
-                return status
-            assert asyncio.get_running_loop().time() < deadline, f"run {run_id} still running: {status}"
-            await asyncio.sleep(0.5)
+        last: list[dict] = [{}]
+
+        async def finished():
+            last[0] = await self.status(run_id)
+            return last[0] if last[0]["state"] != "running" else None
+
+        return await wait_until_async(finished, timeout, f"run {run_id} still running", interval=0.5,
+                                      detail=lambda: str(last[0]))
 
     def open(self, rel: str, text: str | None = None, version: int = 1) -> str:
         uri = (self.repo / rel).as_uri()

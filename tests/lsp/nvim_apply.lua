@@ -18,7 +18,7 @@ local ok, err = pcall(function()
     init_options = vim.json.decode(os.getenv("INIT_OPTIONS")),
   })
   local client = vim.lsp.get_client_by_id(id)
-  assert(vim.wait(30000, function() return client.initialized end, 100), "server did not initialise")
+  assert(vim.wait(60000, function() return client.initialized end, 100), "server did not initialise")
   local function exec(command, args)
     local res = client:request_sync("workspace/executeCommand", { command = command, arguments = { args } }, 60000, bufnr)
     assert(res, command .. ": no answer")

@@ -8,6 +8,8 @@ import { PATCHED_SCHEME, Runs } from './runs';
 import { makeClient, missingServer, serverCommand } from './server';
 
 let client: LanguageClient | undefined;
+// the server start in progress: a command given while the server starts waits for it, not fails
+let starting: Promise<void> = Promise.resolve();
 
 async function startServer(output: vscode.OutputChannel): Promise<void> {
   const cmd = serverCommand();
@@ -56,7 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('selfcoder');
   const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   statusBar.name = 'selfcoder';
-  const runs = new Runs(() => client, statusBar, output);
+  const runs = new Runs(async () => { await starting; return client; }, statusBar, output);
   runs.show();
   context.subscriptions.push(output, statusBar, vscode.workspace.registerTextDocumentContentProvider(PATCHED_SCHEME, runs));
 
@@ -122,7 +124,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register('selfcoder.restartServer', async () => {
     await client?.stop();
     client = undefined;
-    await startServer(output);
+    await (starting = startServer(output));
   });
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
     // the user's settings go in initializationOptions: a change needs a new server
@@ -130,7 +132,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void vscode.commands.executeCommand('selfcoder.restartServer');
     }
   }));
-  await startServer(output);
+  await (starting = startServer(output));
 }
 
 export async function deactivate(): Promise<void> {

@@ -31,11 +31,11 @@ export class Runs implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly client: () => LanguageClient | undefined, private readonly statusBar: vscode.StatusBarItem,
+  constructor(private readonly client: () => Promise<LanguageClient | undefined>, private readonly statusBar: vscode.StatusBarItem,
               private readonly output: vscode.OutputChannel) {}
 
   async exec<T>(command: string, args: object): Promise<T> {
-    const client = this.client();
+    const client = await this.client(); // waits for a server that is still starting
     if (!client) {
       throw new Error('the selfcoder language server is not running (see the "selfcoder" output)');
     }
