@@ -2,7 +2,8 @@
 writes the user's files, and only when asked (`--apply`, the editor's Apply action).
 
 Git runs hardened (selfcoder/gitsafe.py) with a stand-in repository: nothing of the user's
-repository config runs. Refuses, naming the files, when the tree changed since the run's snapshot, and refuses a
+repository config runs. A path through a symlink in the tree is refused (patch_paths.py, the
+check the editor's apply uses too). Refuses, naming the files, when the tree changed since the run's snapshot, and refuses a
 patch that was not validated unless the caller says otherwise.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from selfcoder.errors import SelfcoderError
 from selfcoder.fingerprint import changed_since
 from selfcoder.gitsafe import git, stand_in_repo_env
+from selfcoder.patch_paths import check_patch_paths, parse_changes
 
 
 def apply_run(run_dir: Path, repo: Path, *, require_validated: bool = True) -> list[str]:
@@ -31,6 +33,7 @@ def apply_run(run_dir: Path, repo: Path, *, require_validated: bool = True) -> l
     if changed:
         shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
         raise SelfcoderError(f"not applying: the working tree changed since the snapshot ({shown})")
+    check_patch_paths(repo, parse_changes(patch))
     data = patch.encode("utf-8", "surrogateescape")
     with tempfile.TemporaryDirectory(prefix="selfcoder-apply-") as tmp:
         # the patch holds raw bytes (the baseline diff ignores .gitattributes), so it goes on
