@@ -18,12 +18,14 @@ import email.parser
 import os
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 from selfcoder.errors import SelfcoderError
 from selfcoder.gitsafe import NEUTRAL_ATTRIBUTES, git
@@ -34,6 +36,9 @@ SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*
 TEST_DIRS = ("tests", "test", "testing")
 NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "benchmark", "bench", "scripts", "tools",
                    "build", "dist", "site-packages", ".git", "__pycache__", "venv", ".venv", ".tox", ".nox"}
+MAX_UNPACKED_BYTES = 200 * 2**20  # real sdists with tests are a few MB; the biggest common ones, ~50 MB
+MAX_MEMBERS = 20_000
+CHUNK = 1 << 20
 NOT_SOURCE_FILES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "tasks.py", "_version.py", "version.py",
                     "conf.py", "__main__.py", "versioneer.py"}
 
@@ -93,33 +98,85 @@ def locate(spec: str, log: Callable[[str], None] = lambda s: None) -> Path:
 # -- unpacking ---------------------------------------------------------------------------------------
 
 
-def _safe_name(name: str) -> bool:
-    parts = name.replace("\\", "/").split("/")
-    return not name.startswith("/") and ".." not in parts
+def _member_parts(archive: Path, name: str) -> list[str]:
+    """The member's path parts under the archive root; an absolute or `..` path is refused."""
+    name = name.replace("\\", "/")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if name.startswith("/") or ".." in parts:
+        raise SdistError(f"{archive}: member outside the archive's root: {name}")
+    return parts
 
 
-def _extract(archive: Path, dest: Path) -> float:
-    """Unpack `archive` into `dest`; the newest member time (seconds since the epoch)."""
+class _Caps:
+    """What an archive may unpack to (a 300 KB sdist unpacked to 302 MB on the host): the bytes
+    really written are counted as they are written, whatever the headers say."""
+
+    def __init__(self, archive: Path, max_bytes: int, max_members: int):
+        self.archive, self.max_bytes, self.max_members = archive, max_bytes, max_members
+        self.written = self.members = 0
+
+    def member(self) -> None:
+        self.members += 1
+        if self.members > self.max_members:
+            raise SdistError(f"{self.archive}: more than {self.max_members} members (the cap on an sdist's "
+                             "member count); refusing to unpack it")  # fmt: skip
+
+    def declared(self, size: int) -> None:
+        if self.written + size > self.max_bytes:
+            self.too_big()
+
+    def too_big(self) -> None:
+        raise SdistError(f"{self.archive}: unpacks to more than {self.max_bytes // 2**20} MB (the cap on an "
+                         "sdist's uncompressed size); refusing to unpack it")  # fmt: skip
+
+    def copy(self, src: IO[bytes], target: Path, executable: bool) -> None:
+        """Write `src` to the new file `target` (never through a link), counting every byte."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        with os.fdopen(os.open(target, flags, 0o755 if executable else 0o644), "wb") as out:
+            while chunk := src.read(CHUNK):
+                self.written += len(chunk)
+                if self.written > self.max_bytes:
+                    self.too_big()
+                out.write(chunk)
+
+
+def _extract(archive: Path, dest: Path, max_bytes: int, max_members: int) -> float:
+    """Unpack `archive` into `dest`, only regular files and directories (no links, devices or
+    fifos in a task); the newest member time (seconds since the epoch)."""
     newest = 0.0
+    caps = _Caps(archive, max_bytes, max_members)
     if archive.name.endswith(".zip"):
         with zipfile.ZipFile(archive) as z:
-            for info in z.infolist():
-                if not _safe_name(info.filename):
-                    raise SdistError(f"{archive}: member outside the archive's root: {info.filename}")
+            infos = z.infolist()
+            for info in infos[: max_members + 1]:
+                caps.member()
+                parts = _member_parts(archive, info.filename)
                 newest = max(newest, dt.datetime(*info.date_time, tzinfo=dt.timezone.utc).timestamp())
-            z.extractall(dest)
+                mode = info.external_attr >> 16
+                if not parts or stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # a link
+                    continue
+                if info.is_dir():
+                    dest.joinpath(*parts).mkdir(parents=True, exist_ok=True)
+                    continue
+                caps.declared(info.file_size)
+                with z.open(info) as src:
+                    caps.copy(src, dest.joinpath(*parts), bool(mode & 0o111))
         return newest
     with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        for m in members:
-            if not _safe_name(m.name):
-                raise SdistError(f"{archive}: member outside the archive's root: {m.name}")
+        while (m := tar.next()) is not None:  # one header at a time: a bomb is stopped while it streams
+            caps.member()
+            parts = _member_parts(archive, m.name)
             newest = max(newest, float(m.mtime))
-        members = [m for m in members if m.isfile() or m.isdir()]  # no links, devices or fifos in a task
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, members=members, filter="data")
-        else:
-            tar.extractall(dest, members=members)
+            if not parts or not (m.isfile() or m.isdir()):
+                continue
+            if m.isdir():
+                dest.joinpath(*parts).mkdir(parents=True, exist_ok=True)
+                continue
+            caps.declared(m.size)
+            src = tar.extractfile(m)
+            if src is not None:
+                caps.copy(src, dest.joinpath(*parts), bool(m.mode & 0o111))
     return newest
 
 
@@ -131,13 +188,15 @@ def _metadata(root: Path) -> tuple[str | None, str | None]:
     return msg.get("Name"), msg.get("Version")
 
 
-def unpack(archive: Path, dest: Path) -> Project:
-    """Unpack into the empty directory `dest` (a single top-level directory is unwrapped)."""
+def unpack(archive: Path, dest: Path, *, max_bytes: int = MAX_UNPACKED_BYTES,
+           max_members: int = MAX_MEMBERS) -> Project:
+    """Unpack into the empty directory `dest` (a single top-level directory is unwrapped), refusing
+    an archive over `max_bytes` uncompressed or `max_members` members."""
     staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".unpack-"))
     try:
         try:
-            newest = _extract(archive, staging)
-        except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as e:
+            newest = _extract(archive, staging, max_bytes, max_members)
+        except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as e:
             raise SdistError(f"{archive}: cannot unpack: {e}") from None
         entries = list(staging.iterdir())
         top = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
