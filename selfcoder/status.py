@@ -13,6 +13,7 @@ from enum import Enum
 class RunStatus(str, Enum):
     RESOLVED = "resolved"  # a patch, validated: FAIL_TO_PASS pass, PASS_TO_PASS still pass
     UNRESOLVED = "unresolved"  # a patch that the tests did not accept
+    SUSPICIOUS = "suspicious"  # the patch reaches into the test run or its report: never accepted
     EMPTY_PATCH = "empty_patch"  # the agent changed nothing
     NOT_VALIDATED = "not_validated"  # a patch, validation switched off by the caller
     PATCH_FAILED = "patch_failed"  # the patch does not apply to the snapshot

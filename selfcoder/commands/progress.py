@@ -84,6 +84,8 @@ def print_summary(console: Console, result: Any) -> None:
         for name in sorted(set(before) | set(after)):
             table.add_row(text(name), _colored(before.get(name, "-")), _colored(after.get(name, "-")))
         console.print(table)
+    for reason in verdict.get("suspicious") or []:
+        console.print(f"[red]not trusted: {markup(reason)}[/]")
     restored = verdict.get("restored_files") or []
     if restored:
         console.print(f"[yellow]not tested (kept as in the snapshot): {markup(', '.join(map(str, restored)))}[/]")

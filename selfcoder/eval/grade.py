@@ -7,7 +7,8 @@ official harness's (`grading.py`), taken from the status map of the run with the
 
 - `resolved`: RESOLVED_FULL;
 - `unresolved`: the tests ran and did not all succeed (PARTIAL counts here, as officially),
-  or the log cannot be trusted (timeout; non-zero exit with no failing test);
+  or the log cannot be trusted (timeout; non-zero exit with no failing test; a `suspicious`
+  verdict: the patch reaches into the test run or forged its report, `suspicious` says how);
 - `empty_patch`: nothing to apply;
 - `error`: the patch or test patch does not apply, the test command cannot run, the
   environment is missing, the sandbox failed (the official harness's `error_ids`).
@@ -38,7 +39,8 @@ class InstanceGrade:
     message: str = ""
     resolution: str | None = None  # RESOLVED_FULL | RESOLVED_PARTIAL | RESOLVED_NO
     tests_status: dict = field(default_factory=dict)
-    verdict_status: str | None = None
+    verdict_status: str | None = None  # `suspicious`: never resolved, whatever the tests say
+    suspicious: list[str] = field(default_factory=list)
     apply_method: str | None = None
     parser: str | None = None  # `swebench:<repo>`: the official package's log parser
     grading: str | None = None  # `swebench <version>` (its grading functions) or `selfcoder`
@@ -111,7 +113,7 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
     if cancel is not None and cancel.cancelled:
         raise Cancelled(cancel.reason or "cancelled")
     grade = InstanceGrade(outcome="error", verdict_status=verdict.status, apply_method=verdict.apply_method,
-                          parser=parser, message=verdict.message)
+                          parser=parser, message=verdict.message, suspicious=list(verdict.suspicious))
     after = verdict.run("after")
     grade.test_s = round(sum(r.duration_s for r in verdict.runs), 3)
     grade.duration_s = round(time.monotonic() - started, 3)
@@ -129,6 +131,8 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
     elif grading.inconsistent_exit(after.exit_code, after.tests):
         grade.resolution = grading.NO
         grade.message = f"the test command failed (exit {after.exit_code}) but reported no failing test"
+    if verdict.status == "suspicious":
+        grade.resolution, grade.message = grading.NO, verdict.message
     grade.outcome = "resolved" if grade.resolution == grading.FULL else "unresolved"
     if grade.outcome == "resolved":
         n = len(fail_to_pass)

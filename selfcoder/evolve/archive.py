@@ -205,6 +205,12 @@ class Archive:
             a, b = parent, a
         return self.repo.git.diff(self.node(a).commit_sha, self.node(b).commit_sha)
 
+    def invalidate(self, node_id: str, reason: str) -> None:
+        """A child found out after its admission (a suspicious evaluation): never a parent again.
+        The seed is the user's and stays."""
+        if self.node(node_id).parent is not None:
+            self.db.invalidate(node_id, reason)
+
     # -- evaluations ------------------------------------------------------------------------------
     def record_evaluation(self, row: EvalRow) -> bool:
         return self.db.add_evaluation(row)

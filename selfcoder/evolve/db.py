@@ -121,6 +121,9 @@ class ArchiveDB:
                     (node.id, node.seq, node.parent, node.created, node.commit_sha, node.status, node.reason,
                      node.target_task, node.diagnosis, node.problem, node.tokens, node.cost_usd, node.log_path))
 
+    def invalidate(self, node_id: str, reason: str) -> None:
+        self._write("UPDATE nodes SET status = 'invalid', reason = ? WHERE id = ?", (reason, node_id))
+
     def nodes(self) -> list[NodeRow]:
         return [NodeRow(**dict(r)) for r in self._read("SELECT * FROM nodes ORDER BY seq")]
 

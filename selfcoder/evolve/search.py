@@ -238,6 +238,9 @@ class Search:
         outcome = record.get("outcome", "error")
         if record.get("run_status") in ("budget_exceeded", "token_limit") and outcome != "resolved":
             outcome = record["run_status"]
+        if (record.get("grade") or {}).get("verdict_status") == "suspicious":  # reward hacking: the node is out
+            outcome = "suspicious"
+            self.archive.invalidate(node, f"its patch for {task_id} was suspicious: {record.get('message', '')[:300]}")
         self.archive.record_evaluation(EvalRow(
             node=node, task=task_id, resolved=outcome == "resolved", outcome=outcome,
             tokens=int(record.get("tokens") or 0), cost_usd=float(record.get("cost_usd") or 0.0),

@@ -7,8 +7,10 @@
 3. The parent agent runs (`runner.run`, a sandbox like any run) on a checkout of its own code
    with that problem; its patch is the child. A patch naming a path outside the scaffold
    (absolute, `..`, `.git/`, a link) is rejected.
-4. `admit`: the child's files compile and its own tests pass (both in a sandbox), and it
-   completes a smoke task; otherwise the child is recorded invalid with the reason.
+4. `admit`: the child's diff does not reach into the test framework (`tamper_problem`), its
+   files compile and its own tests pass (both in a sandbox), and it completes a smoke task;
+   otherwise the child is recorded invalid with the reason. A child whose graded patches later
+   come back `suspicious` is made invalid then (search.py).
 
 Nothing a child prints or exits with is trusted: admission reads the sandbox's exit status of
 commands the host chose, and scores come only from the host's grading (search.py).
@@ -130,6 +132,21 @@ def patch_paths_problem(patch: str) -> str | None:
     return None
 
 
+def tamper_problem(patch: str, parent_dir: Path) -> str | None:
+    """Why a child's diff looks like reward hacking (code reaching into pytest, unittest, the
+    interpreter's modules), or None: the same scan as a graded patch gets (validate/tamper.py)."""
+    from selfcoder.validate.tamper import scan_patch
+
+    def old_text(path: str) -> str | None:
+        try:
+            return (parent_dir / path).read_text(errors="replace")
+        except OSError:
+            return None
+
+    hits = scan_patch(patch, old_text=old_text)
+    return "the diff reaches into the test framework: " + "; ".join(hits[:3]) if hits else None
+
+
 def _paths(line: str) -> list[str]:
     if line.startswith("diff --git "):
         rest = line[len("diff --git "):]
@@ -222,7 +239,7 @@ def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_set
     if not result.patch.strip():
         reason = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
     else:
-        reason = patch_paths_problem(result.patch)
+        reason = patch_paths_problem(result.patch) or tamper_problem(result.patch, parent_dir)
     if reason is None:
         try:
             apply_child(parent_dir, result.patch, child_dir)

@@ -11,6 +11,11 @@ verdict. What counts:
 - what configures or hooks into the test run: `conftest.py`, `pytest.ini`, `tox.ini`,
   `setup.cfg`, `pyproject.toml`, `setup.py`, `noxfile.py`, `.coveragerc`, `sitecustomize.py`,
   `usercustomize.py`, any `*.pth`;
+- what could stand in for the test runner or load a plugin into it: a top-level `pytest.py`,
+  `py.py`, `pytest/`, `_pytest/` or `pluggy/` (found before the installed pytest when the working
+  directory is on `sys.path`, as with `python -m pytest`), and anything in a `*.dist-info` or
+  `*.egg-info` directory (a `pytest11` entry point there is a plugin pytest loads by itself);
+- the grader's own scratch directory (`.selfcoder-validate/`: patch files, reports, canaries);
 - the test command's own files: every word of `test_cmd` that names a file in the repository
   (`./run_tests.sh`, `bin/test`, `tests/runtests.py`).
 """
@@ -20,9 +25,22 @@ from __future__ import annotations
 import shlex
 from pathlib import PurePosixPath
 
+from selfcoder.validate.workspace import SCRATCH
+
 TEST_DIRS = {"test", "tests", "testing"}
 CONFIG_NAMES = {"conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", "setup.py", "noxfile.py",
                 ".coveragerc", "sitecustomize.py", "usercustomize.py"}
+RUNNER_TOP = {"pytest.py", "py.py", "pytest", "_pytest", "pluggy"}  # first path component
+METADATA_SUFFIXES = (".dist-info", ".egg-info")
+
+
+def is_runner_file(path: str) -> bool:
+    """Could this file change which test runner or plugins run (rather than what is tested)?"""
+    parts = PurePosixPath(path.removeprefix("./")).parts
+    if not parts:
+        return False
+    return (parts[0] in RUNNER_TOP or parts[0] == SCRATCH
+            or any(part.endswith(METADATA_SUFFIXES) for part in parts[:-1]))
 
 
 def is_test_file(path: str) -> bool:
@@ -58,6 +76,7 @@ def verdict_files(paths: list[str], test_cmd: str) -> list[str]:
     keep = []
     for path in paths:
         name = PurePosixPath(path).name
-        if is_test_file(path) or name in CONFIG_NAMES or name.endswith(".pth") or path.removeprefix("./") in script:
+        if (is_test_file(path) or name in CONFIG_NAMES or name.endswith(".pth") or is_runner_file(path)
+                or path.removeprefix("./") in script):
             keep.append(path)
     return keep

@@ -11,6 +11,11 @@ Steps, all inside one throwaway sandbox of the task's snapshot:
    reports nothing), reset to the snapshot, apply the test patch, run again ("before");
 5. score FAIL_TO_PASS / PASS_TO_PASS (`report.py`) and decide the status.
 
+The tests run in one process with the code they import, so their report is only as honest as
+that code: a pytest run carries two canary tests planted after the patch (`canary.py`), and the
+patch is scanned for code that reaches into the test framework (`tamper.py`). Either tripping
+makes the verdict `suspicious` (never resolved), with the offending lines in `Verdict.suspicious`.
+
 Problems of the patch or the repository become a verdict, never an exception; only a bug
 here raises. A missing sandbox engine is a verdict with status `error` and its message.
 """
@@ -26,9 +31,11 @@ from selfcoder.cancel import CancelToken
 from selfcoder.errors import SelfcoderError
 from selfcoder.sandbox.base import WORKDIR, Limits, Sandbox, SandboxSpec
 from selfcoder.validate import workspace as ws
-from selfcoder.validate.parsers import LogParser, parser_for
+from selfcoder.validate.canary import Canaries
+from selfcoder.validate.parsers import LogParser, is_pytest_command, parser_for
 from selfcoder.validate.protected import verdict_files
 from selfcoder.validate.report import decide, describe
+from selfcoder.validate.tamper import scan_patch
 from selfcoder.validate.verdict import Phase, TestRun, ValidationTask, Verdict
 
 OpenSandbox = Callable[[SandboxSpec, str], Sandbox]
@@ -62,8 +69,13 @@ class _Validation:
         self.task, self.patch, self.parser, self.limits = task, patch, parser, limits
         mode = "before_after" if task.needs_before_run else "named"
         self.verdict = Verdict(status="error", mode=mode)
+        self.canaries = parser.wants_report and is_pytest_command(task.command)
 
     def finish(self, status: str, message: str) -> Verdict:
+        """The verdict; a run that tripped the diff scan or the canaries is `suspicious` instead."""
+        if self.verdict.suspicious and status in ("resolved", "unresolved", "test_cmd_failed"):
+            shown = "; ".join(self.verdict.suspicious[:3]) + (" ..." if len(self.verdict.suspicious) > 3 else "")
+            status, message = "suspicious", f"not trusted: {shown}; {message}"
         self.verdict.status = status  # type: ignore[assignment]
         self.verdict.message = message
         return self.verdict
@@ -83,6 +95,8 @@ class _Validation:
             return self.finish("patch_failed", "the patch does not apply: " + _last_line(applied.attempts[0][2]))
         v.restored_files = verdict_files(ws.patched_files(self.patch), task.command)
         ws.restore_files(sb, base, v.restored_files)
+        hits = scan_patch(self.patch, skip=set(v.restored_files), old_text=lambda path: ws.read_at(sb, base, path))
+        v.suspicious += [f"the patch reaches into the test framework: {hit}" for hit in hits]
         test_patch_path = None
         if task.test_patch and task.test_patch.strip():
             test_patch_path = ws.write_patch(sb, "test.diff", task.test_patch)
@@ -134,7 +148,12 @@ class _Validation:
         started = time.monotonic()
         report_rel = f"{ws.SCRATCH}/report-{phase}.xml"
         env = self.parser.env(f"{WORKDIR}/{report_rel}") if self.parser.wants_report else {}
-        res = sb.run(self.task.command, timeout=self.limits.timeout_s, env=env)
+        command, canaries = self.task.command, None
+        if self.canaries:
+            canaries = Canaries.new(ws.SCRATCH)
+            canaries.plant(sb)
+            env, command = canaries.env(env), canaries.command(command)
+        res = sb.run(command, timeout=self.limits.timeout_s, env=env)
         report, known = None, ()
         if self.parser.wants_report:
             try:
@@ -154,6 +173,10 @@ class _Validation:
             tests=self.parser.parse(res.output, report, known),
             log_tail=res.output[-LOG_TAIL_CHARS:],
         )
+        if canaries is not None:
+            run.tests, problems = canaries.take(run.tests, res.output)
+            if phase == "after":
+                self.verdict.suspicious += problems
         self.verdict.runs.append(run)
         self.verdict.tests[phase] = run.tests
         self._timed(f"{phase}_s", started)

@@ -3,7 +3,8 @@
 The verdict is written as the run dir's `validation.json`, read by the runner, eval
 reports and the language server, so its shape is stable: a status, how the patch was
 applied, every test's status per run (before / after the patch), and the FAIL_TO_PASS /
-PASS_TO_PASS success and failure lists in SWE-bench's report shape.
+PASS_TO_PASS success and failure lists in SWE-bench's report shape, and, for a `suspicious`
+run, why its report cannot be trusted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TestStatus = Literal["passed", "failed", "error", "skipped"]
-VerdictStatus = Literal["resolved", "unresolved", "patch_failed", "test_cmd_failed", "error"]
+# suspicious: the tests ran, but the run shows signs of a patch rewriting the test run or its report
+# (`suspicious` lists them); never resolved, whatever the report says.
+VerdictStatus = Literal["resolved", "unresolved", "suspicious", "patch_failed", "test_cmd_failed", "error"]
 Phase = Literal["before", "after"]
 
 DEFAULT_TEST_CMD = "python3 -m pytest -q"
@@ -75,6 +78,7 @@ class Verdict(BaseModel):
     apply_log: str = ""  # what the patch tools said (every attempt when none worked)
     test_patch_method: str | None = None
     restored_files: list[str] = Field(default_factory=list)  # the patch's changes to these were not tested
+    suspicious: list[str] = Field(default_factory=list)  # why the run cannot be trusted: diff lines, canaries
     mode: Literal["named", "before_after"] = "named"
     tests: dict[Phase, dict[str, TestStatus]] = Field(default_factory=dict)
     fail_to_pass: TestsReport = Field(default_factory=TestsReport)

@@ -170,3 +170,9 @@ def import_blobs(sb: Sandbox, blobs: list[bytes]) -> None:
         sb.write_file(f"{SCRATCH}/blob-{i}", blob)
         paths.append(shlex.quote(f"{SCRATCH}/blob-{i}"))
     _git(sb, "hash-object -w --no-filters " + " ".join(paths), "git hash-object")
+
+
+def read_at(sb: Sandbox, rev: str, path: str) -> str | None:
+    """The text of `path` at checkpoint `rev`, or None when it is not there."""
+    res = sb.run(f"{GIT} show {shlex.quote(f'{rev}:{path}')}", timeout=GIT_TIMEOUT_S)
+    return res.output if res.ok else None
