@@ -54,10 +54,10 @@ class BudgetKeeper:
         self.open[key] = grant
         return key, grant.tokens, grant.cost_usd, grant.max_tokens
 
-    def settle(self, key: int, tokens: int, cost_usd: float) -> None:
+    def settle(self, key: int, tokens: int, cost_usd: float, prompt_tokens: int | None = None) -> None:
         grant = self.open.pop(key, None)
         if grant is not None:
-            self.budget.settle(grant, tokens, cost_usd)
+            self.budget.settle(grant, tokens, cost_usd, prompt_tokens)
 
     def to_dict(self) -> dict:
         return self.budget.to_dict()
@@ -103,10 +103,11 @@ class SharedBudget:
             if gave_up():
                 return None
 
-    def settle(self, reservation: Reservation, tokens: int = 0, cost_usd: float = 0.0) -> None:
+    def settle(self, reservation: Reservation, tokens: int = 0, cost_usd: float = 0.0,
+               prompt_tokens: int | None = None) -> None:
         if isinstance(reservation, RemoteReservation) and reservation.open:
             reservation.open = False
-            self._get(self.actor.settle.remote(reservation.remote_id, int(tokens), float(cost_usd)))
+            self._get(self.actor.settle.remote(reservation.remote_id, int(tokens), float(cost_usd), prompt_tokens))
 
     def to_dict(self) -> dict:
         return self._get(self.actor.to_dict.remote())

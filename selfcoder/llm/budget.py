@@ -10,9 +10,13 @@ really used. A call that cannot fit *yet* because calls in flight hold the room 
 (they usually use far less than their worst case); one that could not fit even if every call
 in flight used nothing is refused with `BudgetExceeded`.
 
-The only thing that can still push usage past a limit is a prompt that tokenizes to more tokens
-than `estimate_prompt_tokens` says (it counts one token per 3 UTF-8 bytes; BPE tokenizers give
-3.5-4.5 characters per token on English and code); the next call is then refused.
+The estimate (`estimate_prompt_tokens`: one token per 3 UTF-8 bytes; BPE tokenizers give 3.5-4.5
+characters per token on English and code) is not trusted either: a provider may report far more
+prompt tokens than that (one reported 100 k per call against a ~10-token estimate, and 4 calls at
+once spent 400 k of a 150 k budget). So every report teaches the budget how far off the estimate
+was (`prompt_ratio`, which only grows) and later estimates are scaled by it; until the first report
+has arrived only one call is in flight at a time, so a wrong estimate costs at most one call; and
+the gateway stops the run at the first report that took usage past a limit (`overrun`).
 
 One `Budget` is thread-safe and may be shared by any number of gateways (`Gateway(budget=)`,
 `selfcoder.runner.run(budget=)`); each gateway keeps its own run's `Usage` as well.
@@ -47,6 +51,23 @@ def estimate_prompt_tokens(messages: list[dict[str, Any]], tools: Any = None) ->
     return total + MESSAGE_OVERHEAD_TOKENS
 
 
+def price_per_token(litellm, model: str, cache: dict) -> tuple[float, float] | None:
+    """(USD per prompt token, USD per completion token) of a litellm model, or None when litellm
+    has no price for it; asked once per `cache`."""
+    if model not in cache:
+        info = litellm.model_cost.get(model)
+        if info is None:
+            try:
+                info = litellm.get_model_info(model)
+            except Exception:
+                info = None
+        price = None
+        if info and (info.get("input_cost_per_token") is not None or info.get("output_cost_per_token") is not None):
+            price = (float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0))
+        cache[model] = price
+    return cache[model]
+
+
 @dataclass
 class Reservation:
     """Room held for one call in flight; `max_tokens` is the completion size it was granted."""
@@ -56,6 +77,7 @@ class Reservation:
     max_tokens: int
     open: bool = True
     parent: "Reservation | None" = None  # the same call's hold on the shared budget above this one
+    estimate: int = 0  # the prompt's unscaled estimate, to compare with what the provider reports
 
 
 class Budget:
@@ -72,6 +94,8 @@ class Budget:
         self.reserved_tokens = 0
         self.reserved_cost_usd = 0.0
         self.in_flight = 0  # open reservations
+        self.prompt_ratio = 1.0  # the most any report's prompt tokens exceeded their estimate by
+        self.reported = False  # whether any call has reported its usage yet
         self.parent = parent  # a shared budget (eval's or evolve's --max-usd) that every call also draws on
         self._cond = threading.Condition()
 
@@ -98,6 +122,20 @@ class Budget:
         if self.used_cost_usd >= self.max_cost_usd:
             return f"cost budget used: ${self.used_cost_usd:.4f} of ${self.max_cost_usd:.4f}"
         return None
+
+    def overrun(self) -> str | None:
+        """Why usage is already *past* a limit (a report exceeded its reservation), here or in the parent."""
+        with self._cond:
+            reason = None
+            if self.used_tokens > self.max_tokens:
+                reason = f"{self.used_tokens} tokens used of {self.max_tokens}"
+            elif self.used_cost_usd > self.max_cost_usd:
+                reason = f"${self.used_cost_usd:.4f} used of ${self.max_cost_usd:.4f}"
+        shared = getattr(self.parent, "overrun", None)
+        if reason is None and shared is not None:
+            reason = shared()
+            reason = f"shared budget {reason}" if reason else None
+        return reason
 
     def check(self) -> None:
         """Raise `BudgetExceeded` (one line) when no further call may start."""
@@ -146,8 +184,9 @@ class Budget:
             while True:
                 reason = self._spent()
                 if reason is None:
-                    grant = self._try(prompt_tokens, max_tokens, price)
+                    grant = self._try(math.ceil(prompt_tokens * self.prompt_ratio), max_tokens, price)
                     if isinstance(grant, Reservation):
+                        grant.estimate = prompt_tokens
                         self.calls += 1
                         self.in_flight += 1
                         self.reserved_tokens += grant.tokens
@@ -182,15 +221,17 @@ class Budget:
                 now = 0
         if grant < 1:
             return "cost budget: nothing left for a reply"
-        if now < grant and self.in_flight:
-            return "wait"  # only calls in flight can hold room that the budget still has
+        if self.in_flight and (now < grant or not self.reported):
+            return "wait"  # only calls in flight can hold room; before any report, one call at a time
         cost = prompt * price[0] + grant * price[1] if price is not None else 0.0
         return Reservation(tokens=prompt + grant, cost_usd=cost, max_tokens=grant)
 
-    def settle(self, reservation: Reservation, tokens: int = 0, cost_usd: float = 0.0) -> None:
-        """Replace `reservation` with what the call really used (0 for a call that failed)."""
+    def settle(self, reservation: Reservation, tokens: int = 0, cost_usd: float = 0.0,
+               prompt_tokens: int | None = None) -> None:
+        """Replace `reservation` with what the call really used (0 for a call that failed);
+        `prompt_tokens`, the provider's count of the prompt, corrects later estimates."""
         if reservation.parent is not None and self.parent is not None:
-            self.parent.settle(reservation.parent, tokens, cost_usd)
+            self.parent.settle(reservation.parent, tokens, cost_usd, prompt_tokens)
         with self._cond:
             if not reservation.open:
                 return
@@ -202,6 +243,10 @@ class Budget:
                 self.reserved_tokens, self.reserved_cost_usd = 0, 0.0
             self.used_tokens += int(tokens)
             self.used_cost_usd += float(cost_usd)
+            if tokens or prompt_tokens is not None:
+                self.reported = True
+            if prompt_tokens and reservation.estimate > 0:
+                self.prompt_ratio = max(self.prompt_ratio, int(prompt_tokens) / reservation.estimate)
             self._cond.notify_all()
 
     # -- records -------------------------------------------------------------------------------
@@ -210,7 +255,8 @@ class Budget:
         with self._cond:
             return {"max_tokens": self.max_tokens, "max_cost_usd": self.max_cost_usd, "max_calls": self.max_calls,
                     "used": {"calls": self.calls, "tokens": self.used_tokens, "cost_usd": round(self.used_cost_usd, 8)},
-                    "reserved": {"tokens": self.reserved_tokens, "cost_usd": round(self.reserved_cost_usd, 8)}}  # fmt: skip
+                    "reserved": {"tokens": self.reserved_tokens, "cost_usd": round(self.reserved_cost_usd, 8)},
+                    "prompt_ratio": round(self.prompt_ratio, 3)}  # fmt: skip
 
     to_json = to_dict
 

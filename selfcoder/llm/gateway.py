@@ -9,7 +9,9 @@ run's trajectory as it happens.
 Budget: before a call is sent its worst case (estimated prompt tokens + max_tokens, and their
 price when known) is reserved in the `Budget` (budget.py), which many gateways may share;
 `max_tokens` is cut to what the budget has left, and the reply's real usage replaces the
-reservation. So concurrent calls can no longer overshoot the budget together.
+reservation. So concurrent calls can no longer overshoot the budget together; a reply whose
+reported usage took the budget past a limit anyway (the provider counted far more than the
+estimate) ends the run with budget_exceeded at once.
 
 Two ways to wait for a reply:
 - the local model (llama.cpp on this machine) is *streamed* and given up on only after
@@ -41,7 +43,7 @@ from typing import Any, Callable, Iterator
 
 from selfcoder.config import Settings
 from selfcoder.errors import BudgetExceeded, ModelError
-from selfcoder.llm.budget import Budget, Reservation, estimate_prompt_tokens
+from selfcoder.llm.budget import Budget, Reservation, estimate_prompt_tokens, price_per_token
 from selfcoder.llm.models import ModelChoice, resolve
 from selfcoder.llm.trajectory import TrajectoryLog
 from selfcoder.llm.usage import CallUsage, Usage
@@ -217,8 +219,8 @@ class Gateway:
         to the grant. Returns (call number, reservation)."""
         prompt = estimate_prompt_tokens(messages, params.get("tools"))
         try:
-            reservation = self.budget.reserve(prompt, params["max_tokens"], self._price(litellm, choice),
-                                              gave_up=self._closed.is_set)  # fmt: skip
+            price = (0.0, 0.0) if choice.kind == "local" else price_per_token(litellm, choice.litellm_model, self._prices)
+            reservation = self.budget.reserve(prompt, params["max_tokens"], price, gave_up=self._closed.is_set)
         except BudgetExceeded as e:
             raise self._refuse(str(e)) from None
         if reservation is None:
@@ -227,23 +229,6 @@ class Gateway:
         with self._lock:
             self.usage.calls += 1
             return self.usage.calls, reservation
-
-    def _price(self, litellm, choice: ModelChoice) -> tuple[float, float] | None:
-        """(USD per prompt token, USD per completion token), or None when litellm has no price."""
-        if choice.kind == "local":
-            return (0.0, 0.0)
-        if choice.litellm_model not in self._prices:
-            info = litellm.model_cost.get(choice.litellm_model)
-            if info is None:
-                try:
-                    info = litellm.get_model_info(choice.litellm_model)
-                except Exception:
-                    info = None
-            price = None
-            if info and (info.get("input_cost_per_token") is not None or info.get("output_cost_per_token") is not None):
-                price = (float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0))
-            self._prices[choice.litellm_model] = price
-        return self._prices[choice.litellm_model]
 
     def _cost(self, litellm, choice: ModelChoice, raw: Any) -> tuple[float, bool]:
         """(cost in USD, priced?). litellm has usually priced the response already; a model it
@@ -275,13 +260,17 @@ class Gateway:
 
         litellm = import_litellm()
         call, reservation = self._reserve(litellm, choice, messages, params)
-        spent = (0, 0.0)
+        spent, reported = (0, 0.0), None
         try:
             completion = self._call(litellm, choice, call, messages, params, source, meta)
-            spent = (completion.usage.total_tokens, completion.usage.cost_usd)
-            return completion
+            spent, reported = (completion.usage.total_tokens, completion.usage.cost_usd), completion.usage.prompt_tokens
         finally:
-            self.budget.settle(reservation, *spent)
+            self.budget.settle(reservation, *spent, prompt_tokens=reported)
+        past = self.budget.overrun()  # the provider counted more than was reserved: stop here
+        if past:
+            raise self._refuse(f"call {call} reported {spent[0]} tokens (~{reservation.estimate} estimated for "
+                               f"its prompt): {past}")  # fmt: skip
+        return completion
 
     def _call(self, litellm, choice: ModelChoice, call: int, messages: list[dict[str, Any]], params: dict[str, Any],
               source: str, meta: dict[str, Any] | None) -> Completion:

@@ -106,12 +106,14 @@ def test_call_budget_stops_the_run_with_budget_exceeded(script, tmp_path):
 def test_token_and_cost_budgets_refuse_the_next_call(script, tmp_path):
     big = {"content": "x", "usage": {"prompt_tokens": 600, "completion_tokens": 500}}
     with gateway(script([big, big]), tmp_path, budget={"max_tokens": 1000}) as gw:
-        gw.complete(user("a"))  # crosses the limit: kept
+        with pytest.raises(BudgetExceeded, match="call 1 reported 1100 tokens"):
+            gw.complete(user("a"))  # crosses the limit: paid for and recorded, and the run stops there
         with pytest.raises(BudgetExceeded, match="token budget"):
             gw.complete(user("b"))
     priced = script([big, big], pricing={"input_per_token": 0.001})
     with gateway(priced, tmp_path, budget={"max_cost_usd": 0.5}) as gw:
-        gw.complete(user("a"))
+        with pytest.raises(BudgetExceeded, match=r"\$0\.6000 used of \$0\.5000"):
+            gw.complete(user("a"))
         with pytest.raises(BudgetExceeded, match="cost budget"):
             gw.complete(user("b"))
     assert gw.status == "budget_exceeded"
@@ -127,7 +129,8 @@ def test_max_tokens_is_capped_by_the_token_budget_left(script, tmp_path):
     sent = read_jsonl(path.with_name(path.name + ".sent.jsonl"))
     prompt = estimate_prompt_tokens(user("a"))  # the prompt's reserved worst case comes off first
     assert sent[0]["params"]["max_tokens"] == 200 - prompt
-    assert sent[1]["params"]["max_tokens"] == 200 - 90 - prompt
+    # the first reply counted its prompt at 90 tokens: the second prompt's estimate is scaled to match
+    assert sent[1]["params"]["max_tokens"] == 200 - 90 - 90
 
 
 def test_zero_budget_is_a_one_line_config_error():
