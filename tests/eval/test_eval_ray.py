@@ -24,6 +24,7 @@ from selfcoder.eval.predictions import builtin_predictions, prediction
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from e2e_replies import CALC_FIX  # noqa: E402
+from waiting import unique_sleep, wait_for_process, wait_until  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ray = pytest.importorskip("ray", reason="the dev extra installs ray")  # scripts/test installs .[dev]
@@ -118,16 +119,21 @@ def test_the_shared_budget_reserves_waits_and_refuses_across_processes(ray_execu
 
 
 def test_cancelling_stops_remote_runs_and_removes_their_sandboxes(tmp_path, settings, fixture_tasks, ray_executor):
-    slow = [t.model_copy(update={"test_cmd": "sleep 60; " + t.test_cmd}) for t in fixture_tasks]
+    sleep = unique_sleep(300)
+    slow = [t.model_copy(update={"test_cmd": f"{sleep}; " + t.test_cmd}) for t in fixture_tasks]
     evaluation = Evaluation(slow, tmp_path / "out", settings=settings(), workers=2,
                             predictions=builtin_predictions("gold", slow), executor=ray_executor)
-    threading.Timer(4.0, evaluation.stop, args=("stopped by the test",)).start()
+
+    def stop_once_running() -> None:  # the stop comes while the remote test commands run
+        try:
+            wait_for_process(sleep, 180, "the remote test commands never ran")
+        finally:
+            evaluation.stop("stopped by the test")
+
+    threading.Thread(target=stop_once_running, daemon=True).start()
     started = time.monotonic()
     report = evaluation.run()
-    assert time.monotonic() - started < 30, "the remote test runs were not stopped"
+    assert time.monotonic() - started < 240, "the remote test runs were not stopped"  # they sleep 300 s
     assert report["completed_ids"] == []  # nothing recorded: a rerun does both
     root = ray_executor.test_sandbox_root
-    deadline = time.monotonic() + 15
-    while list(root.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not list(root.iterdir()), "the cancelled remote runs left their sandboxes"
+    wait_until(lambda: not list(root.iterdir()), 60, "the cancelled remote runs left their sandboxes")

@@ -9,10 +9,13 @@ import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
+from contextlib import closing
 from pathlib import Path
+
+from waiting import exited, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "evolve-offline"
@@ -37,9 +40,18 @@ def test_the_offline_example_runs_is_killed_resumes_and_draws_its_lineage(tmp_pa
 
     first = subprocess.Popen(argv(commands[0]), cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, start_new_session=True)
-    time.sleep(4)
-    if first.poll() is None:
-        os.killpg(first.pid, signal.SIGKILL)
+    db = tmp_path / "examples" / "evolve-offline" / "runs" / "arch" / "archive.db"
+
+    def evaluated() -> bool:  # the kill comes mid-search: after the first recorded evaluation
+        try:
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
+                return conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] >= 1
+        except sqlite3.Error:  # not created yet, or mid-write
+            return False
+
+    wait_until(evaluated, 240, "the first evaluation was never recorded", gave_up=exited(first))
+    assert first.poll() is None, "the search ended before the kill: nothing was resumed"
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     for command in commands[1:]:
         res = subprocess.run(argv(command), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)

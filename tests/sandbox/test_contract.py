@@ -18,6 +18,7 @@ import pytest
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
+from waiting import unique_sleep, wait_for_process
 
 from .conftest import SMALL, assert_no_leftovers, git, run_id, sandbox_digest, tree_digest
 
@@ -151,7 +152,7 @@ def test_timeout_kills_the_whole_tree(open_sb, tmp_path):
     res = sb.run("setsid sh -c 'sleep 300' & (sleep 301 &) ; echo started; sleep 302", timeout=1)
     assert res.timed_out and not res.ok and res.exit_code != 0
     assert res.output == "started\n"
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 120  # stopped at the timeout, long before the 300 s sleeps
     assert "sleep 30" not in sb.run("ps -eo args").output, "a background or setsid child survived"
     assert sb.run("echo still usable").output == "still usable\n"
 
@@ -194,13 +195,14 @@ def test_close_from_another_thread_cancels_a_running_command(backend, tmp_path):
     rid = run_id()
     sb = open_sandbox(SandboxSpec(source=tmp_path, limits=SMALL, run_id=rid), backend)
     results = []
-    worker = threading.Thread(target=lambda: results.append(sb.run("sleep 60")))
+    sleep = unique_sleep(300)
+    worker = threading.Thread(target=lambda: results.append(sb.run(sleep)))
     worker.start()
-    time.sleep(0.5)
+    wait_for_process(sleep)  # the command runs; close() must stop it, not prevent it
     start = time.monotonic()
     sb.close()
-    worker.join(15)
-    assert not worker.is_alive() and time.monotonic() - start < 15
+    worker.join(120)
+    assert not worker.is_alive() and time.monotonic() - start < 120  # long before the sleep's 300 s
     assert results[0].exit_code != 0
     sb.close()  # idempotent
     assert sb.leftovers() == []
