@@ -122,3 +122,15 @@ def test_links_devices_and_escaping_members_never_land(tmp_path):
     project = sdist.unpack(pack("links-1.0", links), tmp_path / "links" / "clean")
     assert sorted(p.name for p in project.root.iterdir()) == ["PKG-INFO"]
     assert (project.name, project.version) == ("links", "1.0")
+
+
+def test_a_zip_symlink_member_is_not_written(tmp_path):
+    archive = tmp_path / "zlink-1.0.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("zlink-1.0/PKG-INFO", "Metadata-Version: 2.1\nName: zlink\nVersion: 1.0\n")
+        link = zipfile.ZipInfo("zlink-1.0/sym")
+        link.external_attr = (0o120777 << 16)  # S_IFLNK
+        z.writestr(link, "/etc/passwd")
+    (tmp_path / "w").mkdir()
+    project = sdist.unpack(archive, tmp_path / "w" / "clean")
+    assert sorted(p.name for p in project.root.iterdir()) == ["PKG-INFO"]
