@@ -12,6 +12,7 @@ import time
 
 import pytest
 from llm_helpers import UNIX_CLIENT, make_settings, user
+from waiting import exited, wait_until
 
 from selfcoder.config import LocalModelSettings
 from selfcoder.llm import Gateway, TrajectoryLog, local_model, local_server, read_trajectory
@@ -23,15 +24,6 @@ if not (local_model.llama_cpp_installed() and local_model.is_verified(local_mode
     pytest.skip("the local model is not installed (selfcoder model install)", allow_module_level=True)
 
 PROMPT = [{"role": "user", "content": "Write a Python function add(a, b) that returns a + b. Reply with code only."}]
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_on_demand_server_answers_and_stops_when_no_run_needs_it(tmp_path):
@@ -51,20 +43,20 @@ def test_on_demand_server_answers_and_stops_when_no_run_needs_it(tmp_path):
     assert socket_reply["status"] == 200 and socket_reply["body"]["choices"][0]["message"]["content"].strip()
     assert gw.status == "ok" and gw.usage.calls == 2 and gw.usage.unpriced_calls == 0
     assert [r["type"] for r in read_trajectory(tmp_path / "t.jsonl")].count("llm_response") == 2
-    assert wait_for(lambda: local_server.read_state() is None)
-    assert wait_for(lambda: not local_server._alive(state.server_pid))
+    wait_until(lambda: local_server.read_state() is None, 60, "the on-demand server kept its state file")
+    wait_until(lambda: not local_server._alive(state.server_pid), 60, "the on-demand server did not stop")
 
 
 def test_a_served_model_is_used_and_left_running(tmp_path):
     serve = subprocess.Popen([sys.executable, "-m", "selfcoder.cli", "model", "serve", "--repo", str(tmp_path)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        assert wait_for(lambda: local_server.read_state() is not None, timeout=180), serve.stderr
+        wait_until(lambda: local_server.read_state() is not None, 300, "model serve never wrote its state", gave_up=exited(serve))
         state = local_server.read_state()
         assert state.mode == "serve"
         with Gateway(make_settings("local", model={"max_tokens": 8}), "r") as gw:
             assert gw.complete(user("Say OK.")).text.strip()
-        time.sleep(1.0)
+        time.sleep(1.0)  # an absence check (the served model is not stopped with the run): only time shows it
         assert local_server.read_state() == state and serve.poll() is None  # still running
         status = json.loads(subprocess.run([sys.executable, "-m", "selfcoder.cli", "model", "status", "--json",
                                             "--repo", str(tmp_path)], capture_output=True, text=True).stdout)  # fmt: skip
