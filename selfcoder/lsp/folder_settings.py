@@ -5,7 +5,9 @@ Three sources, in increasing precedence:
 1. `load_settings(folder)`: the user's config file and environment (trusted) and the folder's
    own `selfcoder.toml` / `[tool.selfcoder]` (screened: they may only lower limits);
 2. `initializationOptions` — the user's own editor client config (their `init.lua`, their VS Code
-   *user* settings as the extension passes them): trusted, like a command-line option;
+   *user* settings as the extension passes them): trusted like a command-line option over stdio,
+   where the client is the process that started the server and chose its environment anyway;
+   over TCP (`--tcp`, a client that only holds the token) screened like 3;
 3. `workspace/configuration` (section `selfcoder`, scope = the folder): untrusted. A cloned
    repository carries its own `.vscode/settings.json`, and the client merges it into this
    answer, so we cannot tell the user's values from the repository's. It is screened exactly
@@ -81,12 +83,17 @@ def apply_untrusted(settings: Settings, options: Any, source: str) -> tuple[dict
     return extras, refused
 
 
-def folder_settings(folder: Path, init_options: Any, workspace_options: Any) -> FolderSettings:
-    """The effective settings for a run in `folder`."""
+def folder_settings(folder: Path, init_options: Any, workspace_options: Any,
+                    init_trusted: bool = True) -> FolderSettings:
+    """The effective settings for a run in `folder` (`init_trusted`: see 2. above)."""
     loaded = load_settings(folder)
     settings = loaded.settings
-    trusted_extras = apply_trusted(settings, init_options, "initializationOptions")
-    extras, refused = apply_untrusted(settings, workspace_options, f"workspace settings of {folder}")
+    if init_trusted:
+        trusted_extras, refused = apply_trusted(settings, init_options, "initializationOptions"), []
+    else:
+        trusted_extras, refused = apply_untrusted(settings, init_options, "initializationOptions (over TCP)")
+    extras, folder_refused = apply_untrusted(settings, workspace_options, f"workspace settings of {folder}")
+    refused += folder_refused
     test_cmd = extras.get("testCmd") or trusted_extras.get("testCmd")
     if test_cmd is not None and not isinstance(test_cmd, str):
         refused.append(Refusal(source="testCmd", reason="must be a string"))

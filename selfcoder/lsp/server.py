@@ -36,10 +36,10 @@ RUN, CANCEL, SHOW_DIFF, APPLY, DISCARD, STATUS, LIST_AGENTS = (
 
 
 class SelfcoderServer(LanguageServer):
-    def __init__(self) -> None:
+    def __init__(self, trusted_init_options: bool = True) -> None:
         super().__init__("selfcoder", __version__)
         self.runs = RunTable()
-        self.config = FolderConfig(self)
+        self.config = FolderConfig(self, trusted_init_options)
         self.diagnostics = DiagnosticsTable(self)
         self.progress = ProgressTable(self)
         self.review = Review(self)
@@ -66,8 +66,9 @@ class SelfcoderServer(LanguageServer):
         return max(inside, key=lambda f: len(f.parts)) if inside else None
 
 
-def make_server() -> SelfcoderServer:
-    server = SelfcoderServer()
+def make_server(trusted_init_options: bool = True) -> SelfcoderServer:
+    """`trusted_init_options`: False over TCP (folder_settings.py says why)."""
+    server = SelfcoderServer(trusted_init_options)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: SelfcoderServer, params: types.InitializeParams):

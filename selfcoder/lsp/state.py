@@ -43,10 +43,12 @@ class DiagnosticsTable:
 
 
 class FolderConfig:
-    """initializationOptions (trusted) + workspace/configuration per folder (untrusted)."""
+    """initializationOptions (trusted over stdio, screened over TCP) + workspace/configuration
+    per folder (screened)."""
 
-    def __init__(self, server):
+    def __init__(self, server, trusted_init_options: bool = True):
         self.server = server
+        self.init_trusted = trusted_init_options
         self.init_options: Any = None
         self._cache: dict[Path, Any] = {}
 
@@ -68,7 +70,7 @@ class FolderConfig:
 
         out = [{"id": "seed", "path": str(SEED_DIR), "source": "built in"}]
         try:
-            node = folder_settings(Path("/nonexistent"), self.init_options, None).settings.agent.node
+            node = folder_settings(Path("/nonexistent"), self.init_options, None, self.init_trusted).settings.agent.node
         except ConfigError:
             node = "seed"
         if node != "seed":
@@ -96,6 +98,6 @@ class FolderConfig:
     async def for_folder(self, folder: Path) -> FolderSettings:
         options = await self._workspace_options(folder)
         try:
-            return folder_settings(folder, self.init_options, options)
+            return folder_settings(folder, self.init_options, options, self.init_trusted)
         except ConfigError as e:
             raise RequestError(f"settings: {e}") from None
