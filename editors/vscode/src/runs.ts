@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient } from 'vscode-languageclient/node';
 import { applyFilePatch, parsePatch } from './patch';
+import { userFlag } from './server';
 
 export interface RunStatus {
   runId: string;
@@ -90,7 +91,7 @@ export class Runs implements vscode.TextDocumentContentProvider {
       void vscode.window.showInformationMessage(summary);
       return;
     }
-    if (vscode.workspace.getConfiguration('selfcoder').get<boolean>('openDiffWhenDone')) {
+    if (userFlag('openDiffWhenDone', true)) {
       await this.showDiff(run.runId).catch((e) => this.error(e));
     }
     const actions = run.status === 'resolved' ? ['Apply', 'Show Diff', 'Discard'] : ['Show Diff', 'Discard'];
@@ -135,7 +136,7 @@ export class Runs implements vscode.TextDocumentContentProvider {
     const answer = await this.exec<{ applied: boolean; files: string[] }>('selfcoder.apply', { runId });
     const run = await this.refresh(runId);
     const folder = vscode.Uri.parse(run.folderUri);
-    if (vscode.workspace.getConfiguration('selfcoder').get<boolean>('saveOnApply')) {
+    if (userFlag('saveOnApply', false)) {
       for (const rel of answer.files) {
         const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === vscode.Uri.joinPath(folder, rel).fsPath);
         await doc?.save();

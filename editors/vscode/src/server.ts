@@ -34,6 +34,14 @@ function userSetting(key: string): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
+/** A boolean `selfcoder.<key>` from the user's own settings only (package.json scopes these
+ * `application`): a cloned repository's .vscode/settings.json must not turn off the diff the user
+ * reviews before applying, nor make apply save files on its own. */
+export function userFlag(key: string, fallback: boolean): boolean {
+  const value = vscode.workspace.getConfiguration('selfcoder').inspect<boolean>(key)?.globalValue;
+  return typeof value === 'boolean' ? value : fallback;
+}
+
 export function serverCommand(): ServerCommand {
   const serverPath = userSetting('serverPath');
   if (serverPath) {
@@ -92,7 +100,7 @@ function folderSettings(scopeUri: string | undefined): unknown {
 
 class NoRefactorPreview implements StaticFeature {
   fillClientCapabilities(capabilities: ClientCapabilities): void {
-    if (!vscode.workspace.getConfiguration('selfcoder').get<boolean>('previewEdits')) {
+    if (!userFlag('previewEdits', false)) {
       delete capabilities.workspace?.workspaceEdit?.changeAnnotationSupport;
     }
   }
