@@ -159,6 +159,23 @@ def preflight(address: str | None, timeout_s: float = CONNECT_TIMEOUT_S) -> None
         _check_reachable(address, timeout_s)
 
 
+def _private_token() -> None:
+    """Ray creates ~/.ray/auth_token with the umask (0644: any local user could read the token and
+    run code in the cluster); create it 0600 first, or take others' access off an existing one.
+    RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH: the user chose their token themselves."""
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return
+    from pathlib import Path
+
+    from selfcoder.private_files import make_private, new_secret, write_private
+
+    path = Path.home() / ".ray" / "auth_token"
+    if os.path.lexists(path):
+        make_private(path)
+    else:
+        write_private(path, new_secret())
+
+
 class RayExecutor:
     """The concurrent.futures Executor API over Ray tasks (see the module docstring)."""
 
@@ -188,6 +205,7 @@ class RayExecutor:
                     # (~/.ray/auth_token) on local clusters by default; tests/executors/test_ray_auth.py
                     # checks that a client without it is refused. (Setting RAY_AUTH_MODE here,
                     # after `import ray`, breaks the driver's own connection.)
+                    _private_token()
                     ray.init(num_cpus=self.workers, **quiet)
             except ExecutorError:
                 raise
