@@ -128,7 +128,7 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
     grade.grading = grading.grader_name(official)
     if after.timed_out:
         grade.resolution, grade.message = grading.NO, "the test run timed out: " + verdict.message
-    elif grading.inconsistent_exit(after.exit_code, after.tests):
+    elif grading.inconsistent_exit(after.exit_code, {**after.tests, **after.canaries}):  # one canary fails
         grade.resolution = grading.NO
         grade.message = f"the test command failed (exit {after.exit_code}) but reported no failing test"
     if verdict.status == "suspicious":

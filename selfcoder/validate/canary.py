@@ -122,8 +122,10 @@ class Canaries:
     def command(self, command: str) -> str:
         return _SAFE_START.format(dir=shlex.quote(f"{WORKDIR}/{self.directory}")) + command
 
-    def take(self, tests: dict[str, TestStatus], log: str) -> tuple[dict[str, TestStatus], list[str]]:
-        """The run's statuses without the canaries, and what the canaries say is wrong with it."""
+    def take(self, tests: dict[str, TestStatus], log: str
+             ) -> tuple[dict[str, TestStatus], dict[str, TestStatus], list[str]]:
+        """The run's statuses without the canaries, the canaries' (by name: `pass` / `fail`), and
+        what the canaries say is wrong with the run."""
         found: dict[str, TestStatus] = {}
         rest: dict[str, TestStatus] = {}
         for test_id, status in tests.items():
@@ -142,4 +144,6 @@ class Canaries:
         if missing and rest and not stopped:
             problems.append(f"{len(missing)} of the 2 canary tests planted in the run are missing from its report: "
                             "the test run or its report was tampered with")
-        return rest, problems
+        shown: dict[str, TestStatus] = {role: found[n] for role, n in (("pass", self.passing), ("fail", self.failing))
+                                        if n in found}
+        return rest, shown, problems

@@ -174,7 +174,7 @@ class _Validation:
             log_tail=res.output[-LOG_TAIL_CHARS:],
         )
         if canaries is not None:
-            run.tests, problems = canaries.take(run.tests, res.output)
+            run.tests, run.canaries, problems = canaries.take(run.tests, res.output)
             if phase == "after":
                 self.verdict.suspicious += problems
         self.verdict.runs.append(run)

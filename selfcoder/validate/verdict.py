@@ -61,6 +61,7 @@ class TestRun(BaseModel):
     timed_out: bool = False
     duration_s: float
     tests: dict[str, TestStatus] = Field(default_factory=dict)
+    canaries: dict[str, TestStatus] = Field(default_factory=dict)  # the grader's, not in `tests` (canary.py)
     log_tail: str = ""
 
 
