@@ -89,7 +89,8 @@ def serve(
     typer.echo(f"starting llama.cpp ({local_server.resolve_threads(s.threads)} thread(s)); loading the model...", err=True)
 
     def ready(state) -> None:
-        typer.echo(f"serving {state.model} at {state.api_base} (model 'openai/qwen2.5-coder-1.5b'); Ctrl-C stops", err=True)
+        typer.echo(f"serving {state.model} at {state.api_base} (model 'openai/qwen2.5-coder-1.5b', API key: "
+                   f"'api_key' in {local_server.state_dir() / 'state.json'}); Ctrl-C stops", err=True)
 
     try:
         local_server.run_server(s, "serve", idle_stop_s=None, on_ready=ready)
@@ -117,7 +118,7 @@ def status(repo: Path = _REPO, as_json: bool = typer.Option(False, "--json", hel
     state = local_server.read_state()
     info["server"] = (
         {"pid": state.pid, "api_base": state.api_base, "mode": state.mode, "threads": state.threads,
-         "ready": local_server.is_ready(state.port)} if state else None
+         "ready": local_server.is_ready(state.port, api_key=state.api_key)} if state else None
     )  # fmt: skip
     info["model_setting"] = settings.model.name
     info["resolves_to"] = choose(settings.model.name)

@@ -179,7 +179,8 @@ class Gateway:
 
                     self._lease = local_server.acquire(self.settings.local_model)
                     choice = ModelChoice(name=choice.name, kind="local", litellm_model=choice.litellm_model,
-                                         api_base=self._lease.state.api_base, api_key="x")  # fmt: skip
+                                         api_base=self._lease.state.api_base,
+                                         api_key=self._lease.state.api_key or "x")  # fmt: skip
                 elif choice.kind == "scripted":
                     from selfcoder.llm import scripted
 

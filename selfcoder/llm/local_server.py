@@ -1,7 +1,9 @@
 """Start, share and stop the llama.cpp server that serves the local model on 127.0.0.1.
 
 One server per machine user, described by a state file under the cache dir
-(`~/.cache/selfcoder/local-server/state.json`: pid, port, mode). Two ways it runs:
+(`~/.cache/selfcoder/local-server/state.json`: pid, port, mode, API key). Any local user can reach
+127.0.0.1, so each server gets a random API key at start (`--api_key`: llama.cpp answers 401
+without it); the state file that holds it is 0600 and gateways send it. Two ways it runs:
 
 - `selfcoder model serve` (mode `serve`): in the foreground until Ctrl-C; gateways use it
   and leave it running.
@@ -25,7 +27,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import math
 import os
 import signal
 import socket
@@ -36,13 +37,15 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from selfcoder.errors import ModelError
+from selfcoder.llm.cpus import available_cpus, resolve_threads  # noqa: F401 - part of this module's API
 from selfcoder.llm.local_model import llama_cpp_installed, model_path, verify
 from selfcoder.llm.models import LOCAL_ALIAS
+from selfcoder.private_files import new_secret, write_private
 
 READY_TIMEOUT_S = 180.0
 CRASH_FILE = "last_crash.json"
@@ -76,6 +79,7 @@ class ServerState:
     threads: int
     n_ctx: int
     started: float
+    api_key: str = field(default="", repr=False)  # what llama.cpp requires (Authorization: Bearer)
 
     @property
     def api_base(self) -> str:
@@ -103,9 +107,10 @@ def read_state() -> ServerState | None:
     return state
 
 
-def is_ready(port: int, timeout: float = 2.0) -> bool:
+def is_ready(port: int, timeout: float = 2.0, api_key: str = "") -> bool:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {api_key}"})
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=timeout) as r:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
             return r.status == 200
     except OSError:
         return False
@@ -159,36 +164,6 @@ def check_installed(settings) -> Path:
     if not llama_cpp_installed() or not verify(gguf):
         raise ModelError("the local model is not installed", hint="run `selfcoder model install`")
     return gguf
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask), cut to its cgroup's cpu.max quota."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        n = os.cpu_count() or 1
-    try:
-        rel = next(line.split(":", 2)[2].strip() for line in Path("/proc/self/cgroup").read_text().splitlines()
-                   if line.startswith("0::"))  # fmt: skip
-        quota, period = (Path("/sys/fs/cgroup") / rel.lstrip("/") / "cpu.max").read_text().split()[:2]
-        if quota != "max":
-            n = min(n, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError, StopIteration, IndexError):
-        pass
-    return max(1, n)
-
-
-def resolve_threads(threads: int | str | None) -> int:
-    """`threads` as a number: 0, None or "auto" mean every CPU this process may use."""
-    if threads in (None, 0, "0", "auto"):
-        return available_cpus()
-    try:
-        n = int(threads)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ModelError(f"local_model.threads = {threads!r}: must be a positive number or 'auto'") from None
-    if n < 0:
-        raise ModelError(f"local_model.threads = {threads!r}: must be a positive number or 'auto'")
-    return n or available_cpus()
 
 
 # -- crashes ---------------------------------------------------------------------------------------
@@ -272,10 +247,11 @@ def crash_message(record: dict) -> str:
     return msg + (f" — last log lines: {' | '.join(tail)}" if tail else "")
 
 
-def server_command(gguf: Path, port: int, threads: int, n_ctx: int) -> list[str]:
+def server_command(gguf: Path, port: int, threads: int, n_ctx: int, api_key: str) -> list[str]:
     return [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LOCAL_ALIAS,
         "--n_ctx", str(n_ctx), "--n_threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
+        "--api_key", api_key,
     ]  # fmt: skip
 
 
@@ -283,16 +259,17 @@ def run_server(settings, mode: str, idle_stop_s: float | None = None, on_ready=N
                server_cmd: list[str] | None = None) -> None:
     """Run llama.cpp in the foreground until it exits, a signal arrives or (on demand) it idles out.
 
-    `server_cmd` replaces the llama.cpp command (its "{port}" is filled in): the tests run a tiny
+    `server_cmd` replaces the llama.cpp command (its "{port}" and "{api_key}" are filled in): the tests run a tiny
     real server there that crashes or stalls on purpose. A server that dies on its own is recorded
     (`record_crash`)."""
     port = settings.port or free_port()
     threads = resolve_threads(settings.threads)
+    key = new_secret()
     if server_cmd:
-        gguf, cmd = Path(server_cmd[0]), [a.replace("{port}", str(port)) for a in server_cmd]
+        gguf, cmd = Path(server_cmd[0]), [a.replace("{port}", str(port)).replace("{api_key}", key) for a in server_cmd]
     else:
         gguf = check_installed(settings)
-        cmd = server_command(gguf, port, threads, settings.n_ctx)
+        cmd = server_command(gguf, port, threads, settings.n_ctx, key)
     log = open(state_dir() / "server.log", "ab")
     child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     stop = threading.Event()
@@ -301,16 +278,14 @@ def run_server(settings, mode: str, idle_stop_s: float | None = None, on_ready=N
     path = state_dir() / "state.json"
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not is_ready(port, timeout=1.0):
+        while not is_ready(port, timeout=1.0, api_key=key):
             if child.poll() is not None:
                 raise ModelError(crash_message(record_crash(child.pid, child.returncode, "starting")))
             if stop.is_set() or time.monotonic() > deadline:
                 raise ModelError(f"the local model server did not answer within {READY_TIMEOUT_S:.0f} s")
             time.sleep(0.25)
-        state = ServerState(os.getpid(), child.pid, port, mode, str(gguf), threads, settings.n_ctx, time.time())
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state)))
-        tmp.replace(path)
+        state = ServerState(os.getpid(), child.pid, port, mode, str(gguf), threads, settings.n_ctx, time.time(), key)
+        write_private(path, json.dumps(asdict(state)))
         if on_ready:
             on_ready(state)
         idle_since: float | None = None

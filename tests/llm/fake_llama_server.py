@@ -1,5 +1,7 @@
 """A tiny real OpenAI-compatible server that stands in for llama.cpp (an external program) in the
-crash and stall tests: `python fake_llama_server.py PORT MODE EVENTS_FILE`. Standard library only.
+crash and stall tests: `python fake_llama_server.py PORT MODE EVENTS_FILE [API_KEY]`. Standard library only.
+With API_KEY, like llama-cpp-python's `--api_key`, every request without `Authorization: Bearer
+API_KEY` gets 401.
 
 MODE, for POST /v1/chat/completions:
 - sigill / sigkill / exit1: prints a line to its log, then dies that way (as llama.cpp did on a
@@ -20,6 +22,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, MODE, EVENTS = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+API_KEY = sys.argv[4] if len(sys.argv) > 4 else None
 SLOW_S = float(os.environ.get("FAKE_SLOW_S", "3"))
 lock = threading.Lock()
 count = [0]
@@ -43,7 +46,20 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def refused(self):
+        if API_KEY is None or self.headers.get("Authorization") == f"Bearer {API_KEY}":
+            return False
+        data = json.dumps({"detail": {"error": {"message": "Invalid API key", "type": "invalid_request_error"}}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
     def do_GET(self):
+        if self.refused():
+            return
         data = json.dumps({"object": "list", "data": [{"id": "qwen2.5-coder-1.5b", "object": "model"}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -53,6 +69,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.refused():
+            return
         with lock:
             count[0] += 1
             n = count[0]

@@ -30,7 +30,8 @@ def fake_server(tmp_path):
         events = tmp_path / f"events-{mode}.txt"
         events.touch()
         settings = SimpleNamespace(models_dir=tmp_path / "models", threads=threads, n_ctx=2048, port=0, idle_stop_s=3600)
-        lease = local_server.acquire(settings, server_cmd=[sys.executable, str(FAKE), "{port}", mode, str(events)])
+        lease = local_server.acquire(settings, server_cmd=[sys.executable, str(FAKE), "{port}", mode, str(events),
+                                                             "{api_key}"])
         leases.append(lease)
         return lease, events
 

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from llm_helpers import UNIX_CLIENT, make_settings, user
@@ -61,6 +63,12 @@ def test_a_served_model_is_used_and_left_running(tmp_path):
         status = json.loads(subprocess.run([sys.executable, "-m", "selfcoder.cli", "model", "status", "--json",
                                             "--repo", str(tmp_path)], capture_output=True, text=True).stdout)  # fmt: skip
         assert status["server"]["mode"] == "serve" and status["server"]["ready"] is True
+        # another local user, without the key made at start: llama.cpp refuses
+        request = urllib.request.Request(f"{state.api_base}/chat/completions", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"messages": user("Say OK."), "max_tokens": 4}).encode())
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        assert refused.value.code == 401
     finally:
         serve.send_signal(signal.SIGINT)
         serve.wait(30)
