@@ -12,13 +12,13 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 from lsprotocol import types
 from pytest_lsp import make_test_lsp_client
 
 from conftest import CALC_FIX, capabilities, write_script
+from waiting import wait_until, wait_until_async
 
 ATTACKER = {"model": {"name": "openai/gpt-4o", "api_base": "http://127.0.0.1:9/steal"}, "agent": {"node": "/tmp/evil"},
             "budget": {"max_calls": 10_000_000}}
@@ -53,19 +53,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     """Until something listens on `port` (binding it fails), without connecting to it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()
+
+    def listening() -> bool:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError as e:
-                if e.errno == errno.EADDRINUSE:
-                    return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
+                return e.errno == errno.EADDRINUSE
+        return False
+
+    wait_until(listening, timeout, f"nothing listens on {port}", interval=0.1,
+               gave_up=lambda: None if proc.poll() is None else f"the server exited: {proc.stderr.read()}")
 
 
 def exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
@@ -93,9 +93,7 @@ def tcp_server(tmp_path, repo, sandbox_env):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_listening(port, proc)
-        deadline = time.monotonic() + 10
-        while not list(cache.glob("lsp/tcp-*.token")) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: list(cache.glob("lsp/tcp-*.token")), 60, "the server wrote no token file", interval=0.1)
         yield port, cache, proc
     finally:
         proc.kill()
@@ -133,13 +131,13 @@ async def test_tcp_with_the_token_still_takes_the_model_only_from_the_users_conf
         assert [a["id"] for a in agents["agents"]] == ["seed"]
         run = await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="selfcoder.run", arguments=[{"problem": "calc.mean is wrong", "folderUri": repo.as_uri()}]))
-        deadline = time.monotonic() + 240
-        while True:
+
+        async def finished():
             status = (await client.workspace_execute_command_async(types.ExecuteCommandParams(
                 command="selfcoder.status", arguments=[{"runId": run["runId"]}])))["runs"][0]
-            if status["state"] != "running" or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
+            return status if status["state"] != "running" else None
+
+        status = await wait_until_async(finished, 240, "the run did not finish", interval=0.5)
         logs = "\n".join(m.message for m in client.log_messages)
         assert status["status"] == "resolved", logs  # the scripted model of the user's config answered
         assert "initializationOptions (over TCP): ignored model.name" in logs, logs
@@ -159,14 +157,15 @@ def test_stdout_carries_only_the_protocol(tmp_path):
         "def noise():\n"
         "    print('\\033[1;31mProvider List: https://docs.litellm.ai/docs/providers\\033[0m', flush=True)\n"
         "    os.system('echo from-a-child-process')\n"
+        "    open(os.environ['NOISE_DONE'], 'w').close()\n"
         "threading.Timer(2.0, noise).start()\n")
     env = {"SELFCODER_CONFIG": str(tmp_path / "none.toml"), "PATH": "/usr/local/bin:/usr/bin:/bin",
-           "PYTHONPATH": str(noisy), "HOME": str(tmp_path)}
+           "PYTHONPATH": str(noisy), "HOME": str(tmp_path), "NOISE_DONE": str(tmp_path / "noise-done")}
     proc = subprocess.Popen([sys.executable, "-m", "selfcoder", "lsp"], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdin.write(initialize({}))
     proc.stdin.flush()
-    time.sleep(4)  # the noise has been made by now
+    wait_until((tmp_path / "noise-done").exists, 120, "the noise was never made")
     proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}) + frame({"jsonrpc": "2.0", "method": "exit"}))
     proc.stdin.close()
     proc.wait(60)
