@@ -78,7 +78,7 @@ def main() -> None:
     try:
         app()
     except SelfcoderError as e:
-        from selfcoder.commands.safe_text import visible  # messages may quote repository or agent text
+        from selfcoder.safe_text import visible  # messages may quote repository or agent text
 
         typer.secho(f"error: {visible(e)}", err=True, fg="red")
         sys.exit(e.exit_code)

@@ -41,7 +41,7 @@ def list_nodes(archive_dir: Path = ARCHIVE) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from selfcoder.commands.safe_text import text
+    from selfcoder.safe_text import text
 
     archive = _open(archive_dir)
     scores = _scores(archive)
@@ -56,7 +56,7 @@ def list_nodes(archive_dir: Path = ARCHIVE) -> None:
 @app.command("show")
 def show(node: str = typer.Argument(...), archive_dir: Path = ARCHIVE) -> None:
     """A node's origin (target task, diagnosis, problem statement), status and evaluations."""
-    from selfcoder.commands.safe_text import visible
+    from selfcoder.safe_text import visible
 
     archive = _open(archive_dir)
     n = archive.node(node)
@@ -75,7 +75,7 @@ def show(node: str = typer.Argument(...), archive_dir: Path = ARCHIVE) -> None:
 @app.command("diff")
 def diff(a: str = typer.Argument(...), b: Optional[str] = typer.Argument(None), archive_dir: Path = ARCHIVE) -> None:
     """The change from A's parent to A, or from A to B."""
-    from selfcoder.commands.safe_text import visible
+    from selfcoder.safe_text import visible
 
     typer.echo(visible(_open(archive_dir).diff(a, b)))
 
@@ -127,7 +127,7 @@ def compare(
     from rich.table import Table
 
     from selfcoder.commands.config import settings_with_options
-    from selfcoder.commands.safe_text import markup, text
+    from selfcoder.safe_text import markup, text
     from selfcoder.errors import SelfcoderError
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve import compare as C

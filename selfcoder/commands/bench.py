@@ -42,7 +42,7 @@ def gen_command(
     from rich.console import Console
 
     from selfcoder.commands.config import settings_with_options
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
     from selfcoder.sandbox.base import Limits
     from selfcoder.taskgen.build import GenConfig, generate, write_task_set
     from selfcoder.taskgen.recipe import load_recipe

@@ -33,7 +33,7 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from selfcoder.commands.safe_text import text
+    from selfcoder.safe_text import text
 
     table = Table("setting", "value", "source")
     for key, value, source in rows:
@@ -57,7 +57,7 @@ def settings_with_options(*, model=None, sandbox=None, agent=None):
 
 def print_refusals(loaded) -> None:
     """One warning line on stderr per value a repository's config asked for and did not get."""
-    from selfcoder.commands.safe_text import visible
+    from selfcoder.safe_text import visible
 
     for line in loaded.warnings:
         typer.secho(f"warning: {visible(line)}", err=True, fg="yellow")

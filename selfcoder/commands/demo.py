@@ -23,7 +23,7 @@ def demo_command(
     from rich.console import Console
 
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
     from selfcoder.config import load_settings, override
     from selfcoder.solve_attempts import make_task, solve
 

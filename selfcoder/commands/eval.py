@@ -31,7 +31,7 @@ def eval_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from selfcoder.commands.config import settings_with_options
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
     from selfcoder.eval.evaluate import Evaluation
     from selfcoder.eval.predictions import builtin_predictions, read_predictions
     from selfcoder.eval.report import summary_table
@@ -109,7 +109,7 @@ def eval_command(
 
 def start_executor(kind: str, workers: int, address: str | None, console):
     """The executor the jobs run on (selfcoder/executors/; Ray is imported only for `ray`). Eval and evolve."""
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
     from selfcoder.executors import make_executor
 
     if kind == "ray":

@@ -39,7 +39,7 @@ def evolve_command(
     from rich.console import Console
 
     from selfcoder.commands.config import print_refusals
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
     from selfcoder.config import load_settings
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve.archive import Archive
@@ -133,7 +133,7 @@ def _score(value) -> str:
 
 
 def _show(console, p) -> None:
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
 
     console.print(f"[dim]nodes {p.nodes} ({p.invalid} invalid) · evaluations {p.evaluations} · best "
                   f"{markup(p.best) or '-'} {_score(p.best_score)} · ${p.cost_usd:.4f} · running {p.running}[/]"

@@ -58,7 +58,7 @@ def install(
     console.print(f"model {'assembled and verified' if fresh else 'already installed and verified'}: {path}")
     console.print("checking the model answers (one token)...")
     token = local_model.smoke_test(path)
-    from selfcoder.commands.safe_text import visible
+    from selfcoder.safe_text import visible
 
     console.print(f"the local model answered ({visible(token)}): ready", markup=False)
 

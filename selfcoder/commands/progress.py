@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from selfcoder.commands.safe_text import markup, one_line, text, visible
+from selfcoder.safe_text import markup, one_line, text, visible
 
 
 def _plain(value: Any) -> str:

@@ -39,7 +39,7 @@ def run(
     Example: selfcoder sandbox run --repo . -- 'python3 -m pytest -q | tail -3'
     """
     from selfcoder.commands.config import print_refusals
-    from selfcoder.commands.safe_text import visible
+    from selfcoder.safe_text import visible
     from selfcoder.config import load_settings
     from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
 

@@ -35,7 +35,7 @@ def solve_command(
     from selfcoder.worktree_apply import apply_run
     from selfcoder.commands.config import print_refusals
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
     from selfcoder.config import load_settings
     from selfcoder.solve_attempts import make_task, solve
 

@@ -72,7 +72,7 @@ def summary_table(report: dict):
     """A rich table: one row per instance, then the totals."""
     from rich.table import Table
 
-    from selfcoder.commands.safe_text import markup
+    from selfcoder.safe_text import markup
 
     table = Table(title=f"{report['resolved_instances']} of {report['total_instances']} resolved")
     for column in ("instance", "outcome", "tokens", "cost $", "wall s", "note"):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from selfcoder.commands.safe_text import visible
+from selfcoder.safe_text import visible
 from selfcoder.errors import SelfcoderError
 from selfcoder.events import AgentEvent, PhaseStarted, RunEvent, RunStarted, VerdictReady
 from selfcoder.lsp.args import RunArgs
