@@ -11,6 +11,10 @@ both times PASS_TO_PASS. Split the tasks into a search set and a held-out set by
     .venv/bin/python bench/tasks/task_set.py runs/search.jsonl median slugify paginate leap_year
     .venv/bin/python bench/tasks/task_set.py runs/heldout.jsonl chunked dedupe durations word_count
     .venv/bin/python bench/tasks/task_set.py runs/all.jsonl        # every task
+
+The repositories stay here, outside the task set's directory, where a task set's repositories
+may only lie when the user names their root: pass `--repos-root bench/tasks` to `selfcoder eval`,
+`selfcoder evolve` (again with `--resume`) and `selfcoder archive compare`.
 """
 
 from __future__ import annotations

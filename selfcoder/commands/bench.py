@@ -29,7 +29,7 @@ def gen_command(
     model: Optional[str] = typer.Option(None, "--model", help="Write each statement as a bug report with this model (default: from the test output, no model)."),
     workers: int = typer.Option(2, "--workers", min=1, help="Candidate test runs at once, each in its own sandbox."),
     python: Optional[str] = typer.Option(None, "--python", help="Python version of the test environment (default: the sandbox's python3)."),
-    requirement: Optional[List[str]] = typer.Option(None, "--requirement", "-r", help="A pip requirement of the test environment (repeat); installed on the host."),
+    requirement: Optional[List[str]] = typer.Option(None, "--requirement", "-r", help="A requirement of the test environment, as a plain specifier such as pytest==8.3.3 (repeat); fetched as a wheel, installed in a sandbox."),
     install: Optional[str] = typer.Option(None, "--install", help="Command run in the sandbox before the tests (default: src/ on PYTHONPATH for a src layout)."),
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Test command (default: python3 -m pytest on the sdist's test paths)."),
     tests: Optional[List[str]] = typer.Option(None, "--tests", help="Test path in the sdist (repeat; default: found)."),

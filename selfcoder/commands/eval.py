@@ -24,6 +24,7 @@ def eval_command(
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on the model over the whole evaluation."),
     model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file>."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
+    repos_root: Optional[Path] = typer.Option(None, "--repos-root", help="A directory the task set's repo_path entries may also lie in (default: only the task file's own directory)."),
 ) -> None:
     """Evaluate an agent on TASKS with SWE-bench's rules. Exit code 0 when every instance was
     evaluated (resolved or not), 1 when some are errors, 130 on Ctrl-C (finished ones are kept)."""
@@ -46,7 +47,7 @@ def eval_command(
     if predictions is not None and agent is not None:
         raise SelfcoderError("give either --agent (run an agent) or --predictions (grade), not both")
     console = Console(stderr=True)
-    task_set = load_task_set(tasks_file)
+    task_set = load_task_set(tasks_file, repos_root)
     for problem in task_set.problems:
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
     tasks = select(task_set.tasks, instances, limit)

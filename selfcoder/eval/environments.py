@@ -1,16 +1,30 @@
 """Test environments: a virtualenv of the Python version a task names, built once and cached
 by a hash of its spec, made visible inside the sandbox (local or docker).
 
-    {"environment": {"python": "3.9", "requirements": ["mpmath==1.3.0"], "install": "...",
-                     "interpreter": "/opt/python3.9/bin/python3"}}
+    {"environment": {"python": "3.9", "requirements": ["mpmath==1.3.0"], "install": "..."}}
 
-- the interpreter: `interpreter` when given, else the newest matching one of pyenv
-  (`$PYENV_ROOT/versions/3.9.*`, default /root/.pyenv), `/usr/bin/python3.9`, `/usr/local/bin/...`;
-  a version found nowhere is an `EnvironmentProblem` naming it (those instances are errors);
-- the virtualenv: `python -m venv` + `pip install` of the requirements on the host (the
-  package index is reachable there, not in the sandbox), into `<cache>/<hash>`, built under
-  a lock and marked complete only at the end, so a crash leaves a build that is redone;
-  a failed build keeps its log beside the cache (`<hash>.log`) and is reported with its tail;
+A task file is untrusted (users download public dumps), so nothing it says runs on the host:
+
+- the interpreter: the newest matching one selfcoder finds itself — pyenv's
+  (`$PYENV_ROOT/versions/3.9.*`, default /root/.pyenv), `/usr/bin/python3.9`,
+  `/usr/local/bin/python3.9` — by version number only. An `interpreter` path in the task is
+  accepted only when it is one of those (the same file); anything else is refused. A version
+  found nowhere is an `EnvironmentProblem` naming it (those instances are errors);
+- the requirements: plain PEP 508 specifiers only (`name[extras] op version ; markers`,
+  `check_requirement`): no pip option (`--no-build-isolation`, `-e`, `-r`), no path, no URL, no
+  `name @ url` direct reference, no file name;
+- the virtualenv: `python -m venv` on the host (the discovered interpreter's own `venv` and
+  `ensurepip`: nothing of the task's), then the requirements as wheels only:
+  `pip download --only-binary :all:` on the host fetches them from the user's own package index
+  (pip.conf, PIP_* variables, proxies and credentials stay on the host; with `:all:` pip reads
+  wheel metadata and never runs a package's build backend or setup.py), and
+  `pip install --no-index --find-links <those wheels> --only-binary :all:` runs inside a local
+  (bubblewrap) sandbox without network, the venv mounted writable at its own path, nothing else
+  of the host but /usr and the interpreter. A requirement with no wheel is an error (an sdist
+  would need its build backend to run); so is a missing bubblewrap;
+- built into `<cache>/<hash>` under a lock and marked complete only at the end, so a crash
+  leaves a build that is redone; a failed build keeps its log beside the cache (`<hash>.log`)
+  and is reported with its tail;
 - in the sandbox: the venv and the interpreter's installation are bind-mounted read-only at
   their host paths (pyenv's live under /root, mode 700: a sandbox uid could not reach them
   there, but a bind mount of the inner directory is readable), the test command runs with the
@@ -34,11 +48,14 @@ is Debian bookworm, like these hosts. A host interpreter under /usr is not mount
 shadow the image's /usr): the image's own must be that Python (bookworm's python3.11 on a
 bookworm host); the test command first checks it runs and says so when it does not. On another
 host distribution, point `sandbox.image` at an image that has the Python the tasks need (e.g.
-built from sandbox/Dockerfile on that distribution), or use the local sandbox.
+built from sandbox/Dockerfile on that distribution), or use the local sandbox. The requirements
+are installed in a local sandbox either way: bubblewrap is needed to build an environment with
+requirements, also for docker users.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -46,21 +63,64 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
-import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from selfcoder.errors import SelfcoderError
+from packaging.requirements import InvalidRequirement, Requirement
+
+from selfcoder.errors import SandboxError, SelfcoderError
 from selfcoder.sandbox.base import Mount
 
 BUILD_TIMEOUT_S = 1800
+SYSTEM_PYTHON = "/usr/bin/python3"  # an environment with requirements but no version: the sandbox's python3
+WHEELS_IN_SANDBOX = "/wheels"  # where the downloaded wheels are mounted (read-only) for the install
+MAX_REQUIREMENT = 300
+# pip takes a "requirement" with an archive's suffix for a file (in its working directory)
+ARCHIVE_SUFFIX = re.compile(r"\.(whl|zip|tar|tgz|tbz2?|txz|tlz|tar\.(gz|bz2|xz|lz|lzma|zst))$", re.IGNORECASE)
 
 
 class EnvironmentProblem(SelfcoderError):
-    """The environment cannot be had: missing interpreter, failed build. An error for the
-    instances that need it, never a crash of the evaluation."""
+    """The environment cannot be had: missing interpreter, failed build, a refused field. An
+    error for the instances that need it, never a crash of the evaluation."""
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_requirement(value: object) -> str:
+    """`value` as a plain PEP 508 requirement (name, extras, version specifiers, markers), in its
+    canonical form; an `EnvironmentProblem` for anything pip would take as an option, a path, a
+    file or a URL."""
+    why = None
+    text = value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        why = f"not a string but {type(value).__name__}"
+    elif not text:
+        why = "empty"
+    elif len(text) > MAX_REQUIREMENT:
+        why = f"longer than {MAX_REQUIREMENT} characters"
+    elif text.startswith("-"):
+        why = "a pip option"
+    else:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            why = "not a requirement specifier"
+        else:
+            if req.url:
+                why = "a direct reference (name @ url)"
+            elif ARCHIVE_SUFFIX.search(req.name):
+                why = "a file name"
+    if why:
+        raise EnvironmentProblem(f"environment requirement {_shown(value)} refused: {why}; a task may only name "
+                                 "packages as PEP 508 specifiers such as mpmath==1.3.0 (no pip options, paths or URLs)")
+    return str(req)
 
 
 @dataclass(frozen=True)
@@ -68,10 +128,12 @@ class EnvSpec:
     python: str | None = None  # "3.9" or "3.9.18"
     requirements: tuple[str, ...] = ()
     install: str | None = None  # run in the sandbox before the tests
-    interpreter: str | None = None  # a host interpreter the user names
+    interpreter: str | None = None  # must be one selfcoder discovered (`find_interpreter`)
 
     @classmethod
     def from_task_field(cls, value) -> "EnvSpec | None":
+        """The spec of a task's `environment` field; an `EnvironmentProblem` (one line) for a
+        malformed or refused one (see `check_requirement`, `find_interpreter`)."""
         if not value:
             return None
         if isinstance(value, str):
@@ -81,8 +143,18 @@ class EnvSpec:
         reqs = value.get("requirements") or ()
         if isinstance(reqs, str):
             reqs = reqs.split()
-        return cls(python=str(value["python"]) if value.get("python") else None, requirements=tuple(map(str, reqs)),
-                   install=value.get("install") or None, interpreter=value.get("interpreter") or None)
+        if not isinstance(reqs, (list, tuple)):
+            raise EnvironmentProblem(f"environment requirements must be a list, not {type(reqs).__name__}")
+        for key in ("install", "interpreter"):
+            if value.get(key) and not isinstance(value[key], str):
+                raise EnvironmentProblem(f"environment {key} must be a string, not {type(value[key]).__name__}")
+        python = str(value["python"]) if value.get("python") else None
+        interpreter = value.get("interpreter") or None
+        if interpreter and not python:
+            raise EnvironmentProblem(f"environment interpreter {_shown(interpreter)} refused: name the Python version "
+                                     "(`python`) instead; selfcoder finds the interpreter itself")
+        return cls(python=python, requirements=tuple(check_requirement(r) for r in reqs),
+                   install=value.get("install") or None, interpreter=interpreter)
 
 
 @dataclass
@@ -152,13 +224,24 @@ def candidates(version: str) -> list[str]:
 
 
 def find_interpreter(spec: EnvSpec) -> tuple[str, tuple[int, ...]]:
+    """(the interpreter, its version): the best discovered one of `spec.python`. A named
+    `spec.interpreter` only picks among those (the same file, by its real path); never run
+    otherwise."""
     if not re.fullmatch(r"\d+\.\d+(\.\d+)?", spec.python or ""):
-        raise EnvironmentProblem(f"environment python '{spec.python}': give a version such as 3.9 or 3.9.18")
-    for python in ([spec.interpreter] if spec.interpreter else candidates(spec.python)):
-        if os.access(python, os.X_OK):
-            found = _version_of(python)
-            if found and _matches(found, spec.python):
-                return python, found
+        raise EnvironmentProblem(f"environment python {_shown(spec.python)}: give a version such as 3.9 or 3.9.18")
+    found = [p for p in [*candidates(spec.python), SYSTEM_PYTHON] if os.access(p, os.X_OK)]
+    if spec.interpreter:
+        wanted = os.path.realpath(spec.interpreter)  # only looked at, never run
+        found = [p for p in found if os.path.realpath(p) == wanted]
+        if not found:
+            raise EnvironmentProblem(
+                f"environment interpreter {_shown(spec.interpreter)} refused: not a Python {spec.python} that "
+                f"selfcoder found on this machine (pyenv's, /usr/bin/python{'.'.join(spec.python.split('.')[:2])}, "
+                "/usr/local/bin/...); leave `interpreter` out and name the version with `python`")
+    for python in found:
+        version = _version_of(python)
+        if version and _matches(version, spec.python):
+            return python, version
     where = spec.interpreter or "pyenv, /usr/bin, /usr/local/bin"
     raise EnvironmentProblem(f"Python {spec.python} is not installed on this machine (looked in {where})")
 
@@ -210,12 +293,103 @@ def _base_prefix(python: str) -> Path:
     return Path(out.stdout.strip())
 
 
+def _interpreter_mounts(python: str, lib: Path | None) -> list[Mount]:
+    """The interpreter's installation at its host path, unless it lives under /usr (which every
+    sandbox shows: the host's under bubblewrap, the image's in a container)."""
+    prefix = lib.parent if lib else _base_prefix(python)
+    return [] if str(prefix).startswith("/usr") else [Mount(prefix, str(prefix))]
+
+
 def _readable(path: Path) -> None:
     subprocess.run(["chmod", "-R", "a+rX", str(path)], check=False, capture_output=True)
 
 
+def _hand_over(path: Path, uid: int, gid: int) -> None:
+    """Give the tree `path` to uid:gid without following a link, dropping set-id bits (what a
+    sandbox uid wrote must never become a set-uid file of ours)."""
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            _hand_over_one(os.path.join(dirpath, name), uid, gid)
+    _hand_over_one(str(path), uid, gid)
+
+
+def _hand_over_one(path: str, uid: int, gid: int) -> None:
+    try:
+        os.lchown(path, uid, gid)
+        st = os.lstat(path)
+        if not stat.S_ISLNK(st.st_mode) and st.st_mode & (stat.S_ISUID | stat.S_ISGID):
+            os.chmod(path, stat.S_IMODE(st.st_mode) & ~(stat.S_ISUID | stat.S_ISGID))
+    except FileNotFoundError:
+        pass
+
+
+class _BuildFailed(Exception):
+    pass
+
+
+def _host_step(argv: list[str], out, lib: Path | None, log: Callable[[str], None], label: str,
+               cwd: Path | None = None) -> None:
+    """One build step on the host: the discovered interpreter's own modules (venv, ensurepip,
+    pip download of wheels) — never a package's code."""
+    log(f"environment {label}: {' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}")
+    out.write(f"$ {shlex.join(argv)}\n")
+    out.flush()
+    try:
+        code = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              timeout=BUILD_TIMEOUT_S, env=_lib_env(lib), cwd=cwd).returncode
+    except subprocess.TimeoutExpired:
+        code = -1
+    if code != 0:
+        raise _BuildFailed()
+
+
+def _install_in_sandbox(venv: Path, wheels: Path, requirements: tuple[str, ...], python: str, lib: Path | None,
+                        out, log: Callable[[str], None], label: str) -> None:
+    """`pip install` of the downloaded wheels into `venv`, in a local sandbox without network:
+    the venv writable at its own path (handed to the sandbox uid meanwhile), the wheels and the
+    interpreter read-only, nothing else of the host but what every sandbox shows."""
+    from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox, workdirs
+    from selfcoder.sandbox.local import bwrap_problem
+
+    problem = bwrap_problem()
+    if problem:
+        raise EnvironmentProblem(f"installing an environment's requirements needs the local sandbox "
+                                 f"(bubblewrap): {problem}")
+    argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--isolated", "--no-index", "--find-links",
+            WHEELS_IN_SANDBOX, "--only-binary", ":all:", "--no-cache-dir", "--disable-pip-version-check",
+            "--progress-bar", "off", "--", *requirements]
+    log(f"environment {label}: pip install (in a sandbox) {' '.join(requirements)[:200]}")
+    out.write(f"$ [sandbox] {shlex.join(argv)}\n")
+    out.flush()
+    uid = workdirs.pick_uid()
+    limits = Limits(timeout_s=BUILD_TIMEOUT_S, cpu_s=BUILD_TIMEOUT_S, disk_mb=4096, output_bytes=200_000)
+    mounts = [Mount(venv, str(venv), read_only=False), Mount(wheels, WHEELS_IN_SANDBOX),
+              *_interpreter_mounts(python, lib)]
+    if uid is not None:
+        _hand_over(venv, uid, uid)
+    try:
+        with tempfile.TemporaryDirectory(prefix="selfcoder-env-") as empty:
+            spec = SandboxSpec(source=Path(empty), limits=limits, mounts=mounts, uid=uid, run_id="env-build",
+                               env={"LD_LIBRARY_PATH": str(lib)} if lib else {})
+            with open_sandbox(spec, "local") as sb:
+                res = sb.run(argv, timeout=BUILD_TIMEOUT_S)
+    except SandboxError as e:
+        out.write(f"the sandbox failed: {e}\n")
+        raise _BuildFailed() from None
+    finally:
+        if uid is not None:
+            _hand_over(venv, os.getuid(), os.getgid())
+    out.write(res.output)
+    if res.timed_out:
+        out.write(f"\n[timed out after {BUILD_TIMEOUT_S} s]\n")
+    out.flush()
+    if not res.ok:
+        raise _BuildFailed()
+
+
 def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None) -> Path:
     """The cached virtualenv for `spec` (built now if missing)."""
+    requirements = tuple(check_requirement(r) for r in spec.requirements)  # every caller, not only task files
     python, version = find_interpreter(spec)
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -223,6 +397,7 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
     root.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         root.chmod(0o755)  # sandbox uids traverse it to reach the venvs
+    spec = dataclasses.replace(spec, requirements=requirements)
     digest = spec_hash(spec, python, version)
     target = root / digest
     with open(root / f".{digest}.lock", "w") as lock:
@@ -230,33 +405,35 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
         if (target / ".complete").exists():
             return target
         shutil.rmtree(target, ignore_errors=True)
-        tmp = target  # complete only once `.complete` exists: a crash leaves a build that is redone
         log_path = root / f"{digest}.log"
-        steps = [[python, "-m", "venv", *([] if spec.requirements else ["--without-pip"]), str(tmp)]]
-        if spec.requirements:
-            steps.append([str(tmp / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-                          *spec.requirements])
-        with open(log_path, "w") as out:
-            for step in steps:
-                log(f"environment {digest}: {' '.join(step[:6])}{' ...' if len(step) > 6 else ''}")
-                out.write(f"$ {shlex.join(step)}\n")
-                out.flush()
-                try:
-                    res = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT_S,
-                                         env=_lib_env(lib))
-                    code = res.returncode
-                except subprocess.TimeoutExpired:
-                    code = -1
-                if code != 0:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    tail = log_path.read_text()[-800:].strip().splitlines()[-3:]
-                    raise EnvironmentProblem(f"building the Python {spec.python} environment failed "
-                                             f"(log: {log_path}): {' | '.join(tail)}")
-        (tmp / "selfcoder-env.json").write_text(json.dumps(
-            {"python": python, "version": list(version), "requirements": list(spec.requirements),
+        work = root / f".{digest}.build"  # the downloaded wheels, and an empty directory pip runs in
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            with open(log_path, "w") as out:
+                _host_step([python, "-m", "venv", *([] if requirements else ["--without-pip"]), str(target)],
+                           out, lib, log, digest)
+                if requirements:
+                    (work / "cwd").mkdir(parents=True)
+                    _host_step([str(target / "bin" / "python"), "-m", "pip", "download", "--only-binary", ":all:",
+                                "--dest", str(work / "wheels"), "--disable-pip-version-check", "--progress-bar", "off",
+                                "--", *requirements], out, lib, log, digest, cwd=work / "cwd")
+                    _readable(work)
+                    _install_in_sandbox(target, work / "wheels", requirements, python, lib, out, log, digest)
+        except _BuildFailed:
+            shutil.rmtree(target, ignore_errors=True)
+            tail = log_path.read_text(errors="replace")[-800:].strip().splitlines()[-3:]
+            raise EnvironmentProblem(f"building the Python {spec.python} environment failed "
+                                     f"(log: {log_path}): {' | '.join(tail)}") from None
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        (target / "selfcoder-env.json").write_text(json.dumps(
+            {"python": python, "version": list(version), "requirements": list(requirements),
              "lib": str(lib) if lib else None}))
-        (tmp / ".complete").write_text("")
-        _readable(tmp)
+        (target / ".complete").write_text("")
+        _readable(target)
     return target
 
 
@@ -267,17 +444,16 @@ def prepare(spec: EnvSpec | None, backend: str, *, log: Callable[[str], None] = 
     if backend not in ("local", "docker"):
         raise EnvironmentProblem(f"a Python {spec.python} environment needs the local or docker sandbox "
                                  f"(for {backend}, use an image that has it: sandbox.image)")
-    if spec.python is None:
-        spec = EnvSpec(python="%d.%d" % sys.version_info[:2], requirements=spec.requirements,
-                       install=spec.install, interpreter=spec.interpreter or "/usr/bin/python3")
+    if spec.python is None:  # requirements for the sandbox's own python3
+        found = _version_of(SYSTEM_PYTHON)
+        if found is None:
+            raise EnvironmentProblem(f"an environment with requirements needs {SYSTEM_PYTHON}, or a `python` version")
+        spec = dataclasses.replace(spec, python="%d.%d" % found[:2], interpreter=SYSTEM_PYTHON)
     venv = build_venv(spec, log=log)
     info = json.loads((venv / "selfcoder-env.json").read_text())
     lib = Path(info["lib"]) if info.get("lib") else None
-    mounts = [Mount(venv, str(venv))]
-    prefix = lib.parent if lib else _base_prefix(info["python"])
+    mounts = [Mount(venv, str(venv)), *_interpreter_mounts(info["python"], lib)]
     check = None
-    if not str(prefix).startswith("/usr"):
-        mounts.append(Mount(prefix, str(prefix)))  # the same paths in bubblewrap and in a container
-    elif backend == "docker":  # the image's /usr, not the host's: it must have this interpreter
+    if len(mounts) == 1 and backend == "docker":  # the image's /usr, not the host's: it must have this interpreter
         check = f"Python {'.'.join(map(str, info['version']))} ({info['python']})"
     return Environment(venv=venv, mounts=mounts, install=spec.install, lib=lib, check=check)

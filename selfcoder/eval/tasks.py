@@ -5,16 +5,24 @@ evaluation goes on: each malformed line becomes a problem naming the file and li
 other instances still run. Fields beyond `selfcoder.task.Task`:
 
 - `environment`: `{"python": "3.9", "requirements": ["mpmath==1.3.0"], "install": "..."}`
-  (selfcoder/eval/environments.py);
+  (selfcoder/eval/environments.py: an interpreter selfcoder finds itself, plain requirement
+  specifiers only, installed in a sandbox; anything else makes the instance an `error`);
 - `log_parser`: a parser name from `selfcoder.validate.parsers`; default: the official
   harness's parser for the repository (`swe_logs.REPO_PARSERS`), else by the test command;
 - `test_cmd`: default for SymPy, Django and pytest repositories: the official command run on
   the test files that `test_patch` touches.
+
+`repo_path` (a directory, git repository or tarball) is relative to the task file's directory,
+and must lie inside it, or inside the `repos_root` the user names (`--repos-root`): a task file
+is untrusted, and its repository is snapshotted into the sandbox, where the tests' output can
+carry it into the results. An absolute path elsewhere, `..` that leaves, or a symlink that
+leads out (judged on the real path) is a problem naming the line; the other instances go on.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -38,13 +46,42 @@ class TaskSet:
         return {t.instance_id: t for t in self.tasks}
 
 
-def load_task_set(path: Path) -> TaskSet:
-    """Every valid instance of the JSONL file `path`; bad lines and repeated ids are problems."""
+def repos_roots(path: Path, repos_root: Path | None = None) -> list[Path]:
+    """Where the repositories of the task file `path` may lie (real paths): its directory, and
+    `repos_root` when the user names one (an error when that is not a directory)."""
+    roots = [Path(path).absolute().parent.resolve()]
+    if repos_root is not None:
+        root = Path(repos_root).expanduser()
+        if not root.is_dir():
+            raise SelfcoderError(f"--repos-root {repos_root}: not a directory")
+        roots.append(root.resolve())
+    return roots
+
+
+def contained_repo(raw: Path, base: Path, roots: list[Path]) -> tuple[Path | None, str]:
+    """(the real path of `raw`, relative to `base`, or None, why not): it must lie in one of `roots`."""
+    joined = Path(base) / raw  # an absolute `raw` stays as it is
+    try:
+        real = joined.resolve()
+    except (OSError, RuntimeError) as e:  # a symlink loop
+        return None, f"repo_path {raw} cannot be resolved: {e}"
+    if any(real == root or real.is_relative_to(root) for root in roots):
+        return real, ""
+    where = " or ".join(str(r) for r in roots)
+    how = f" (it leads to {real})" if real != Path(os.path.normpath(os.path.abspath(joined))) else ""
+    hint = "" if len(roots) > 1 else "; name the directory that holds the repositories with --repos-root"
+    return None, f"repo_path {raw} is outside {where}{how}: refused, a task file may only name repositories there{hint}"
+
+
+def load_task_set(path: Path, repos_root: Path | None = None) -> TaskSet:
+    """Every valid instance of the JSONL file `path`; bad lines, repeated ids and repositories
+    outside the allowed roots (`repos_roots`) are problems."""
     path = Path(path)
     try:
         text = path.read_text()
     except OSError as e:
         raise SelfcoderError(f"{path}: cannot read the task set: {e.strerror}") from None
+    roots = repos_roots(path, repos_root)
     result, seen = TaskSet(), set()
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -63,8 +100,11 @@ def load_task_set(path: Path) -> TaskSet:
             result.problems.append(f"{path}:{n}: instance {task.instance_id} appears twice; the first is used")
             continue
         seen.add(task.instance_id)
-        if task.repo_path is not None and not Path(task.repo_path).is_absolute():
-            task.repo_path = path.parent / task.repo_path
+        if task.repo_path is not None:
+            task.repo_path, why = contained_repo(Path(task.repo_path), path.parent, roots)
+            if task.repo_path is None:
+                result.problems.append(f"{path}:{n}: instance {task.instance_id}: {why}")
+                continue
         result.tasks.append(task)
     if not result.tasks and not result.problems:
         raise SelfcoderError(f"{path}: the task set is empty")

@@ -4,8 +4,9 @@
     write_task_set(out, instances)
 
 1. the sdist (cache or package index, on the host), unpacked, a git repository of one commit;
-2. its environment (selfcoder/eval/environments.py: a venv per spec hash, requirements
-   installed on the host) and its tests run clean in the sandbox: they must run, and pass;
+2. its environment (selfcoder/eval/environments.py: a venv per spec hash, requirements as
+   plain specifiers, fetched as wheels and installed in a sandbox) and its tests run clean in
+   the sandbox: they must run, and pass;
 3. mutants tried in sandboxes (search.py), kept when ≥ 1 test fails and ≥ 1 still passes;
 4. each kept mutant becomes a SWE-bench instance: its own git repository under
    `out/repos/<id>` whose only commit is the buggy tree (`base_commit`; the original code is

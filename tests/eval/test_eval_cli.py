@@ -23,7 +23,15 @@ def test_eval_grades_gold_predictions_and_reports_bad_lines(tmp_path, sandbox_ro
     fixed = [json.dumps({**json.loads(line), "repo_path": str(FIXTURES / json.loads(line)["repo_path"])}) for line in lines]
     tasks.write_text("\n".join([fixed[0], "{broken", fixed[1]]) + "\n")
     out = tmp_path / "out"
-    res = selfcoder("eval", str(tasks), "--predictions", "gold", "--out", str(out), "--workers", "2", env_root=sandbox_root)
+    # the repositories are not beside the task file: refused, each named on its line, unless the user names their root
+    res = selfcoder("eval", str(tasks), "--predictions", "gold", "--out", str(tmp_path / "refused"), env_root=sandbox_root)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    refused = json.loads((tmp_path / "refused" / "report.json").read_text())
+    assert refused["submitted_instances"] == 0 and len(refused["problems"]) == 3, refused["problems"]
+    assert refused["problems"][0].startswith(f"{tasks}:1: instance calc_py-mean: repo_path "
+                                             f"{FIXTURES / 'repos' / 'calc_py'} is outside")
+    res = selfcoder("eval", str(tasks), "--predictions", "gold", "--out", str(out), "--workers", "2",
+                    "--repos-root", str(FIXTURES), env_root=sandbox_root)
     assert res.returncode == 0, res.stderr
     assert f"{tasks}:2" in res.stderr and "Traceback" not in res.stderr
     report = json.loads((out / "report.json").read_text())
@@ -31,5 +39,5 @@ def test_eval_grades_gold_predictions_and_reports_bad_lines(tmp_path, sandbox_ro
     assert "2 of 2 resolved" in res.stdout
 
     res = selfcoder("eval", str(tasks), "--predictions", "gold", "--out", str(out), "--instances", "nope",
-                    env_root=sandbox_root)
+                    "--repos-root", str(FIXTURES), env_root=sandbox_root)
     assert res.returncode != 0 and "unknown instance id(s): nope" in res.stderr and "Traceback" not in res.stderr

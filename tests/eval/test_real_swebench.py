@@ -3,7 +3,9 @@ official rules on its real repository snapshot: SymPy 1.7's sdist, its own test 
 + mpmath 1.3.0 as in the official environment, the swebench package's log parser and grading.
 
 The snapshot is fetched at setup time by scripts/fetch-swebench-fixture (scripts/test runs it);
-where that could not be done the test is skipped saying so, and fails under CI."""
+where that could not be done the test is skipped saying so, and fails under CI. The environment's
+`mpmath==1.3.0` comes from the hash-pinned wheel that script fetched, pip told to look nowhere
+else (PIP_NO_INDEX, PIP_FIND_LINKS: the user's own settings), so nothing downloads here either."""
 
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ def prepared_instance() -> Path:
 
 
 def selfcoder_eval(tasks: Path, out: Path, predictions: str, sandbox_root: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SELFCODER_SANDBOX_ROOT=str(sandbox_root), SELFCODER_CONFIG=str(out.parent / "none.toml"))
+    env = dict(os.environ, SELFCODER_SANDBOX_ROOT=str(sandbox_root), SELFCODER_CONFIG=str(out.parent / "none.toml"),
+               PIP_NO_INDEX="1", PIP_FIND_LINKS=str(tasks.parent / "downloads"))
     return subprocess.run([sys.executable, "-m", "selfcoder", "eval", str(tasks), "--predictions", predictions,
                            "--out", str(out)], capture_output=True, text=True, env=env, timeout=600)
 
@@ -67,7 +70,9 @@ def test_the_prepared_instance_is_the_fixture_with_its_snapshot():
     assert {k: prepared[k] for k in official if k != "base_commit"} == {k: v for k, v in official.items()
                                                                        if k != "base_commit"}
     assert prepared["swebench_base_commit"] == official["base_commit"]
-    assert Path(prepared["repo_path"], "bin", "test").is_file()
+    assert prepared["environment"] == {"python": "3.9", "requirements": ["mpmath==1.3.0"]}
+    assert not Path(prepared["repo_path"]).is_absolute()  # beside the instance file, as a task set's must be
+    assert (prepared_instance().parent / prepared["repo_path"] / "bin" / "test").is_file()
 
 
 def test_gold_resolves_with_the_official_rules_and_a_non_fix_or_empty_patch_does_not(tmp_path, sandbox_root):

@@ -39,7 +39,9 @@ def sim(tmp_path, monkeypatch, sandbox_root):
     ops = clamp_repo / "calc" / "ops.py"
     ops.write_text(ops.read_text().replace("return max(low, min(value, high))", "return max(low, value)"))
     mean = json.loads((FIXTURES / "tasks.jsonl").read_text().splitlines()[0])
-    mean["repo_path"] = str(FIXTURES / "repos" / "calc_py")
+    mean_repo = tmp_path / "calc_py"  # beside the task file: a task set's repositories lie in its directory
+    shutil.copytree(FIXTURES / "repos" / "calc_py", mean_repo)
+    mean["repo_path"] = str(mean_repo)
     clamp = {**mean, "instance_id": "calc_py-clamp", "patch": None, "repo_path": str(clamp_repo),
              "problem_statement": "calc.clamp(15, 0, 10) returns 15: values above the range are not limited.",
              "FAIL_TO_PASS": ["tests/test_ops.py::TestClamp::test_outside"],

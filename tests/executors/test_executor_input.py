@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +23,8 @@ RAY_MISSING = "--executor ray needs Ray: pip install 'selfcoder[ray]'"
 def tasks(tmp_path) -> Path:
     path = tmp_path / "tasks.jsonl"
     line = json.loads((FIXTURES / "tasks.jsonl").read_text().splitlines()[0])
-    path.write_text(json.dumps({**line, "repo_path": str(FIXTURES / line["repo_path"])}) + "\n")
+    shutil.copytree(FIXTURES / line["repo_path"], tmp_path / line["repo_path"])  # beside the task file
+    path.write_text(json.dumps(line) + "\n")
     return path
 
 
