@@ -17,6 +17,8 @@ and must lie inside it, or inside the `repos_root` the user names (`--repos-root
 is untrusted, and its repository is snapshotted into the sandbox, where the tests' output can
 carry it into the results. An absolute path elsewhere, `..` that leaves, or a symlink that
 leads out (judged on the real path) is a problem naming the line; the other instances go on.
+So is a path through a hidden directory below the root (a task file saved in the home directory
+must not reach `~/.ssh`) and the home directory itself or one that holds it.
 """
 
 from __future__ import annotations
@@ -65,8 +67,15 @@ def contained_repo(raw: Path, base: Path, roots: list[Path]) -> tuple[Path | Non
         real = joined.resolve()
     except (OSError, RuntimeError) as e:  # a symlink loop
         return None, f"repo_path {raw} cannot be resolved: {e}"
-    if any(real == root or real.is_relative_to(root) for root in roots):
-        return real, ""
+    home = Path.home().resolve()
+    if home == real or home.is_relative_to(real):
+        return None, f"repo_path {raw} is your home directory or holds it ({real}): refused"
+    for root in roots:
+        if real == root or real.is_relative_to(root):
+            hidden = [part for part in real.relative_to(root).parts if part.startswith(".")]
+            if hidden:  # ~/.ssh, ~/.gnupg, ~/.config ... beside a task file saved in the home directory
+                return None, f"repo_path {raw} goes through the hidden directory {hidden[0]}: refused"
+            return real, ""
     where = " or ".join(str(r) for r in roots)
     how = f" (it leads to {real})" if real != Path(os.path.normpath(os.path.abspath(joined))) else ""
     hint = "" if len(roots) > 1 else "; name the directory that holds the repositories with --repos-root"

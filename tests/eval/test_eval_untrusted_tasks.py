@@ -185,6 +185,20 @@ def test_repos_root_names_where_outside_repositories_may_lie(tmp_path, secret_di
     assert load_task_set(tasks).tasks == []
 
 
+def test_a_task_file_saved_in_the_home_directory_cannot_name_it_or_its_hidden_directories(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    make_repo(home / ".ssh")  # a repository there or not: what matters is where it is
+    make_repo(home / "projects" / "calc")
+    monkeypatch.setenv("HOME", str(home))
+    tasks = home / "tasks.jsonl"
+    tasks.write_text("\n".join(task_line(i, path) for i, path in
+                               (("keys", ".ssh"), ("home", "."), ("up", ".."), ("fine", "projects/calc"))) + "\n")
+    loaded = load_task_set(tasks)
+    assert [t.instance_id for t in loaded.tasks] == ["fine"]
+    assert "hidden directory .ssh" in loaded.problems[0] and "home directory" in loaded.problems[1]
+    assert "home directory" in loaded.problems[2] or "outside" in loaded.problems[2]
+
+
 @pytest.mark.parametrize("text,why", [
     ("--no-build-isolation", "a pip option"), ("-e.", "a pip option"), ("-r/etc/requirements.txt", "a pip option"),
     ("/tmp/pkg", "not a requirement specifier"), ("./pkg", "not a requirement specifier"),
