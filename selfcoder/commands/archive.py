@@ -119,10 +119,13 @@ def compare(
     model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file>."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on both evaluations."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as one JSON object (progress stays on stderr)."),
     archive_dir: Path = ARCHIVE,
 ) -> None:
     """Evaluate NODE and OTHER on held-out tasks: solve rates with 95 % Wilson intervals, the paired
     difference with an exact McNemar p-value. Rerunning the same command resumes."""
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
@@ -166,11 +169,14 @@ def compare(
                           "run the same command again to resume[/]")
             raise typer.Exit(130)
         stopped = stopped or evaluation.stop_reason
-    table = Table("node", "solved", "rate", "95% CI (Wilson)", "errors", title=f"held-out: {len(tasks)} tasks")
-    for side in sides:
-        table.add_row(text(side.name), *C.rate_line(side))
-    Console().print(table)
-    typer.echo(C.paired_summary(*sides))
+    if as_json:
+        typer.echo(json.dumps(C.report(sides, seen, stopped), indent=2))
+    else:
+        table = Table("node", "solved", "rate", "95% CI (Wilson)", "errors", title=f"held-out: {len(tasks)} tasks")
+        for side in sides:
+            table.add_row(text(side.name), *C.rate_line(side))
+        Console().print(table)
+        typer.echo(C.paired_summary(*sides))
     if stopped:
         console.print(f"[yellow]stopped early: {markup(stopped)}; rerun with more budget to finish[/]")
     if seen:

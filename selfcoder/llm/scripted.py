@@ -262,6 +262,9 @@ def register_pricing(script: Script) -> None:
         return
     import litellm
 
+    # register_model looks the provider up, and an unknown one prints a "Provider List" banner on
+    # stdout (polluting `--json` output) unless litellm is quiet; this may run before import_litellm
+    litellm.suppress_debug_info = True
     litellm.register_model(
         {
             f"{PROVIDER}/{script.path}": {

@@ -65,15 +65,18 @@ def test_compare_on_held_out_tasks_then_resume_with_the_overlap_warning(sim):
     out = sim["tmp"] / "cmp"
     args = ("compare", "n1", "seed", "--tasks", str(sim["tasks"]), "--archive", str(archive_dir), "--workers", "2",
             "--model", sim["agent"], "--out", str(out))
-    first = cli(*args)
+    first = cli(*args, "--json")
     assert first.returncode == 0, first.stdout + first.stderr
+    result = json.loads(first.stdout)
     # calc-mean is resolved by both (the scripted fix), calc-clamp by neither: 1/2 each, Wilson [0.09, 0.91]
-    rows = [line for line in first.stdout.splitlines() if line.strip().startswith(("│ n1 ", "│ seed "))]
-    assert len(rows) == 2, first.stdout
-    for row in rows:
-        assert "1/2" in row and "0.50" in row and "[0.09, 0.91]" in row, row
-    assert "by n1 only 0, by seed only 0, both 1, neither 1" in first.stdout
-    assert "McNemar p = 1.000" in first.stdout
+    assert [side["node"] for side in result["sides"]] == ["n1", "seed"]
+    for side in result["sides"]:
+        assert (side["solved"], side["finished"], side["rate"], side["errors"]) == (1, 2, 0.5, 0), side
+        assert side["wilson_95"] == pytest.approx([0.0945, 0.9055], abs=1e-4)
+        assert side["results"] == {"calc_py-mean": "resolved", "calc_py-clamp": "unresolved"}
+    assert result["paired"] == {"tasks": 2, "solved_only_by": {"n1": 0, "seed": 0}, "both": 1, "neither": 1,
+                                "mcnemar_p": 1.0}
+    assert result["seen_by_search"] == [] and result["stopped"] is None
     assert "warning" not in first.stderr, first.stderr  # the search never saw these tasks
     records = sorted((out / "n1" / "instances").glob("*.json")) + sorted((out / "seed" / "instances").glob("*.json"))
     assert len(records) == 4
@@ -87,7 +90,8 @@ def test_compare_on_held_out_tasks_then_resume_with_the_overlap_warning(sim):
     assert again.returncode == 0, again.stdout + again.stderr
     assert {p: p.read_text() for p in records} == stamps  # resumed: nothing ran again
     assert "1 of 2 held-out tasks were used during the search (calc_py-mean)" in " ".join(again.stderr.split())
-    assert "[0.09, 0.91]" in again.stdout
+    # without --json: the table and the paired summary for people
+    assert "by n1 only 0, by seed only 0, both 1, neither 1" in again.stdout and "McNemar p = 1.000" in again.stdout
 
 
 @pytest.mark.parametrize("args, message", [
