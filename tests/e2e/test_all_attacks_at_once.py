@@ -23,6 +23,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,7 +33,11 @@ import pytest
 from e2e_replies import CALC_PROBLEM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validate"))
-from test_validate_forged_report import FAKE_RUNNER, HIDDEN_FORGERY, PLUGIN  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+from test_eval_untrusted_tasks import env_cache, marker_package, marker_script, secret_dir  # noqa: E402, F401 - fixtures
+from test_validate_forged_report import FAKE_RUNNER, HIDDEN_FORGERY, PLUGIN, append_to_ops  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 SECRET = "SECRET-TOKEN-8c1f0e"
 
@@ -143,3 +148,40 @@ def test_solve_on_a_repository_with_every_attack(hostile_repo, script, sandbox_r
         assert f"ignored {key}" in warned
     assert "the repository chose me" not in proc.stdout + proc.stderr
     assert not any(sandbox_root.iterdir())
+
+
+def test_eval_of_a_hostile_task_file_and_predictions(tmp_path, sandbox_root, env_cache, secret_dir):  # noqa: F811
+    """A downloaded task file whose lines name an interpreter script, pip options with a local
+    package whose setup.py runs at install, and a private directory as a repository; its
+    predictions keep the bug and forge pytest's reports. Nothing runs on the host, the key goes
+    nowhere, and the forged prediction is not resolved."""
+    work = tmp_path / "dump"
+    shutil.copytree(FIXTURES / "repos" / "calc_py", work / "calc_py")
+    marker = tmp_path / "MARKER"
+    evil_python = marker_script(work / "python3", marker)
+    pkg = marker_package(work / "pkgs", marker)
+    mean = {**json.loads((FIXTURES / "tasks.jsonl").read_text().splitlines()[0]), "repo_path": "calc_py"}
+    lines = [mean, {**mean, "instance_id": "evil-interpreter", "environment": {"python": "3.11", "interpreter": str(evil_python)}},
+             {**mean, "instance_id": "evil-requirements", "environment": {"requirements": ["--no-build-isolation", str(pkg)]}},
+             {**mean, "instance_id": "evil-repository", "repo_path": str(secret_dir)}]
+    tasks = work / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    predictions = work / "predictions.jsonl"
+    predictions.write_text("".join(json.dumps({"instance_id": line["instance_id"], "model_name_or_path": "hostile",
+                                               "model_patch": append_to_ops(HIDDEN_FORGERY)}) + "\n" for line in lines))
+    out = tmp_path / "out"
+    env = dict(os.environ, SELFCODER_SANDBOX_ROOT=str(sandbox_root), SELFCODER_CONFIG=str(tmp_path / "none.toml"),
+               COLUMNS="1000")
+    res = subprocess.run([sys.executable, "-m", "selfcoder", "eval", str(tasks), "--predictions", str(predictions),
+                          "--out", str(out)], capture_output=True, text=True, env=env, timeout=600)
+    assert "Traceback" not in res.stdout + res.stderr, res.stderr
+    assert not marker.exists(), "the task file ran code on the host"
+    report = json.loads((out / "report.json").read_text())
+    assert report["resolved_ids"] == [], report["instances"]
+    assert sorted(report["error_ids"]) == ["evil-interpreter", "evil-requirements"], report["instances"]
+    assert "evil-repository" not in report["instances"] and any("evil-repository" in p for p in report["problems"])
+    forged = json.loads((out / "instances" / "calc_py-mean.json").read_text())
+    assert forged["outcome"] == "unresolved" and "suspicious" in json.dumps(forged["grade"]), forged["grade"]
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert "PRIVATE-KEY-7f3a9c" not in path.read_text(errors="replace"), path
