@@ -76,8 +76,8 @@ def append_to_ops(code: str) -> str:
             + "".join(f" {line}\n" for line in tail) + "".join(f"+{line}\n" for line in added))
 
 
-def test_a_forged_report_that_no_scan_sees_is_caught_by_the_canaries():
-    v = validate(calc_task(), append_to_ops(HIDDEN_FORGERY), backend="local", limits=LIMITS)
+def test_a_forged_report_that_no_scan_sees_is_caught_by_the_canaries(any_backend):
+    v = validate(calc_task(), append_to_ops(HIDDEN_FORGERY), backend=any_backend, limits=LIMITS)
     assert v.apply_method is not None, v.apply_log
     assert v.status == "suspicious", v.message
     assert not v.resolved
@@ -94,26 +94,26 @@ def test_a_plain_override_of_pytests_reports_is_shown_with_its_lines():
     assert "not trusted" in v.message and "calc/ops.py" in v.message
 
 
-def test_a_top_level_pytest_module_does_not_replace_the_runner():
-    v = validate(calc_task(), new_file("pytest.py", FAKE_RUNNER), backend="local", limits=LIMITS)
+def test_a_top_level_pytest_module_does_not_replace_the_runner(any_backend):
+    v = validate(calc_task(), new_file("pytest.py", FAKE_RUNNER), backend=any_backend, limits=LIMITS)
     assert v.status == "unresolved", v.message
     assert v.restored_files == ["pytest.py"]
     assert v.tests["after"][F2P] == "failed"  # the real pytest ran
 
 
-def test_a_module_that_shadows_a_dependency_of_pytest_is_not_imported_first():
+def test_a_module_that_shadows_a_dependency_of_pytest_is_not_imported_first(any_backend):
     # iniconfig is imported by pytest at start-up: with the working directory first on sys.path
     # (python -m pytest) this file would run in its place and write the report
-    v = validate(calc_task(), new_file("iniconfig.py", FAKE_RUNNER), backend="local", limits=LIMITS)
+    v = validate(calc_task(), new_file("iniconfig.py", FAKE_RUNNER), backend=any_backend, limits=LIMITS)
     assert v.status == "unresolved", v.message
     assert v.tests["after"][F2P] == "failed"
 
 
-def test_an_entry_point_plugin_in_the_repository_is_not_loaded():
+def test_an_entry_point_plugin_in_the_repository_is_not_loaded(any_backend):
     patch = (new_file("evil-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: evil\nVersion: 1.0")
              + new_file("evil-1.0.dist-info/entry_points.txt", "[pytest11]\nevil = evil_plugin")
              + new_file("evil_plugin.py", PLUGIN))
-    v = validate(calc_task(), patch, backend="local", limits=LIMITS)
+    v = validate(calc_task(), patch, backend=any_backend, limits=LIMITS)
     assert v.status == "unresolved", v.message
     assert v.restored_files == ["evil-1.0.dist-info/METADATA", "evil-1.0.dist-info/entry_points.txt"]
     assert v.tests["after"][F2P] == "failed"
