@@ -119,13 +119,14 @@ def hostile_repo(repo_copy, tmp_path, attacker):
     return repo, markers
 
 
-def test_solve_on_a_repository_with_every_attack(hostile_repo, script, sandbox_root, tmp_path):
+@pytest.mark.parametrize("backend", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+def test_solve_on_a_repository_with_every_attack(backend, hostile_repo, script, sandbox_root, tmp_path):
     repo, markers = hostile_repo
     env = {**os.environ, "SELFCODER_CONFIG": str(tmp_path / "none.toml"), "SELFCODER_SANDBOX_ROOT": str(sandbox_root),
            "OPENAI_API_KEY": "sk-user-key-must-stay-home"}
     ops_before = (repo / "calc" / "ops.py").read_text()
     proc = subprocess.run([sys.executable, "-m", "selfcoder.cli", "solve", str(repo), "-p", CALC_PROBLEM, "--json",
-                           "--apply", "--model", script(FAKE_PASS, "SUBMIT", "SUBMIT")], cwd=tmp_path, env=env,
+                           "--apply", "--sandbox", backend, "--model", script(FAKE_PASS, "SUBMIT", "SUBMIT")], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]  # no validated patch
     data = json.loads(proc.stdout)
