@@ -43,6 +43,34 @@ def pytest_make_collect_report(collector):
         report.outcome, report.longrepr = "failed", f"skipped under CI=true (every test must run in CI): {reason}"
 
 
+# `scripts/test --fast` (the edit-test loop) deselects these with -m; the default run keeps them all.
+# Each marker names what its tests need beyond the venv; tests get them here, by path, so one list
+# says which tests need what (the `docker` ones are marked where they are: the `backend` fixtures'
+# docker parameter and the docker-only modules).
+NEEDS = {
+    "editors": ("code-server, Chromium, tmux (scripts/ensure-editors.sh) or a real Neovim session",
+                ("tests/editors/test_vscode.py", "tests/editors/test_vscode_bad_input.py",
+                 "tests/editors/test_nvim_tui.py", "tests/editors/test_nvim_plugin.py", "tests/lsp/test_neovim.py")),
+    "ray": ("a local Ray cluster (seconds to start each)",
+            ("tests/eval/test_eval_ray.py", "tests/evolve/test_evolve_ray.py", "tests/executors/test_ray_",
+             "tests/executors/test_executor_input.py::test_an_unreachable_cluster")),
+    "heavy": ("tens of seconds of plain work each: too long for the fast tier", ()),
+}
+
+
+def pytest_configure(config):
+    for name, (why, _) in NEEDS.items():
+        config.addinivalue_line("markers", f"{name}: needs {why}; left out by scripts/test --fast")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name, (_, prefixes) in NEEDS.items():
+            if prefixes and item.nodeid.startswith(prefixes):
+                item.add_marker(name)
+
+
 def docker_skip_reason() -> str | None:
     from selfcoder.sandbox.docker_backend import docker_available
 
