@@ -46,7 +46,7 @@ class ModelSettings(_Section):
     api_base: str | None = Field(None, description="endpoint override (OpenAI-compatible servers)")
     timeout_s: float = Field(300.0, gt=0, description="timeout of one model call")
     max_retries: int = Field(3, ge=0, le=10, description="retries on rate limits, timeouts, server errors")
-    temperature: float = Field(0.0, ge=0, le=2)
+    temperature: float = Field(0.0, ge=0, le=2, description="calls outside a run; a run's attempt uses agent.attempt_temperatures")
     max_tokens: int = Field(2048, gt=0, description="completion tokens per call")
     stall_timeout_s: float = Field(120.0, gt=0, description="a local reply with no token (and an idle server) this long is given up and retried")
 
@@ -93,6 +93,12 @@ class AgentSettings(_Section):
     node: str = Field("seed", description="archive node id or a path to a scaffold directory")
     max_steps: int = Field(30, ge=1)
     time_limit_s: float = Field(1800.0, gt=0)
+    attempt_temperatures: list[Annotated[float, Field(ge=0, le=2)]] = Field(
+        [0.0, 0.7, 0.9], min_length=1,
+        description="sampling temperature of attempts 1, 2, ... (the last repeats); the host imposes it on every call")
+    seed: int | None = Field(None, ge=0, description="base of the attempts' sampling seeds; unset = a new one per solve")
+    parallel_attempts: Annotated[int, Field(ge=1, le=16)] | Literal["auto"] = Field(
+        "auto", description="attempts run at once; 'auto' = 1 on the local model (one request at a time), else half the CPUs")
 
 
 class RunSettings(_Section):

@@ -27,6 +27,8 @@ class RunEvent:
 class AttemptStarted(RunEvent):
     n: int = 1
     of: int = 1
+    temperature: float = 0.0  # the attempt's sampling, imposed by the host (llm/sampling.py)
+    seed: int = 0
     type: ClassVar[str] = "attempt"
 
 

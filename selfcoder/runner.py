@@ -63,6 +63,7 @@ class RunResult:
     started_at: float = 0.0
     duration_s: float = 0.0
     phase_durations_s: dict = field(default_factory=dict)
+    sampling: dict = field(default_factory=dict)  # the attempt's temperature and seed (llm/sampling.py)
 
     @property
     def validated(self) -> bool:
@@ -143,29 +144,35 @@ def run(
     on_event: EventCallback | None = None,
     budget: Any = None,
     validate: bool = True,
+    sampling: Any = None,
 ) -> RunResult:
     """Run `task` once and return its result (also written to the run dir).
 
     scaffold: a scaffold directory (default: `settings.agent.node`); run_dir: where the record
     goes (default: `<repo>/.selfcoder/runs/<run_id>`); cancel: stops the run from any thread,
     the validation sandbox included; on_event: receives `selfcoder.events` objects; budget: a
-    `selfcoder.llm.Budget` shared with other runs, drawn on besides this run's own settings.budget.
-    Errors that concern the task become the result's status; only a bug here raises.
+    `selfcoder.llm.Budget` shared with other runs, drawn on besides this run's own settings.budget;
+    sampling: the attempt's `selfcoder.llm.sampling.Sampling` (default: attempt 1 of 1), which the
+    gateway imposes on every model call. Errors that concern the task become the result's status; only a bug here raises.
     """
     return _Run(task, settings.model_copy(deep=True), scaffold=scaffold, run_dir=run_dir, run_id=run_id,
-                cancel=cancel or CancelToken(), on_event=on_event, budget=budget, validate=validate).go()
+                cancel=cancel or CancelToken(), on_event=on_event, budget=budget, validate=validate,
+                sampling=sampling).go()
 
 
 class _Run:
     """The state of one run (never shared between runs)."""
 
     def __init__(self, task: Task, settings: Settings, *, scaffold, run_dir, run_id, cancel: CancelToken,
-                 on_event, budget, validate: bool):
+                 on_event, budget, validate: bool, sampling):
+        from selfcoder.llm.sampling import attempt_sampling, new_series
+
         self.task, self.settings, self.cancel, self.budget, self.validate = task, settings, cancel, budget, validate
         self.scaffold = Path(scaffold) if scaffold else resolve_scaffold(settings.agent.node)
         self.source, repo = _source_of(task)
         self.run_id = run_id or new_run_id()
         self.run_dir = Path(run_dir) if run_dir else runs_root(repo, settings) / self.run_id
+        self.sampling = sampling or attempt_sampling(settings.agent, 1, 1, new_series(settings.agent.seed))
         self._on_event = on_event or (lambda event: None)
         self.limits = Limits.from_settings(settings.sandbox)
 
@@ -180,7 +187,8 @@ class _Run:
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "task.json").write_text(json.dumps(self.task.to_json(), indent=2))
-        result = RunResult(run_id=self.run_id, run_dir=self.run_dir, status=RunStatus.ERROR, started_at=time.time())
+        result = RunResult(run_id=self.run_id, run_dir=self.run_dir, status=RunStatus.ERROR, started_at=time.time(),
+                           sampling=self.sampling.to_json())
         self.emit(RunStarted(self.run_id, run_dir=str(self.run_dir)))
         trajectory = TrajectoryLog(self.run_dir / "trajectory.jsonl")
         gateway = None
@@ -193,7 +201,8 @@ class _Run:
 
             # the run's own limits always hold; a shared budget (many runs' --max-usd) holds on top
             budget = Budget.from_settings(self.settings.budget, parent=self.budget)
-            gateway = Gateway(self.settings, run_id=self.run_id, trajectory=trajectory, budget=budget)
+            gateway = Gateway(self.settings, run_id=self.run_id, trajectory=trajectory, budget=budget,
+                              sampling=self.sampling)
             with _phase(result, "agent"):
                 result.patch, result.agent_status, result.message = self._agent(gateway, trajectory)
             (self.run_dir / "patch.diff").write_text(result.patch)
@@ -254,6 +263,7 @@ class _Run:
             "hints": {"files": repo_map.ranked_files[:5] if repo_map else []},
             "limits": {"max_steps": agent.max_steps, "time_limit_s": agent.time_limit_s,
                        "max_tokens": self.settings.budget.max_tokens},
+            "sampling": self.sampling.to_json(),  # informative: the gateway imposes it on every call
         }
 
     def _agent(self, gateway, trajectory) -> tuple[str, str, str]:

@@ -2,10 +2,19 @@
 
 Used by `selfcoder solve`, `selfcoder demo` and the language server; none of them write the
 user's files here (see `selfcoder.worktree_apply`).
+
+Attempts differ: attempt n samples at its own temperature and seed (`selfcoder.llm.sampling`),
+imposed by the host. Up to `agent.parallel_attempts` run at once, sharing the caller's budget
+and cancel token. The host's validation decides (FAIL_TO_PASS pass, PASS_TO_PASS still pass);
+the first validated patch stops the rest unless every attempt is asked for, and among several
+validated patches the one most attempts agree on wins (a majority vote over normalised diffs,
+as Agentless does), then the smallest.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +23,9 @@ from selfcoder.errors import SelfcoderError
 from selfcoder.scaffold import resolve_scaffold
 from selfcoder.cancel import CancelToken
 from selfcoder.events import AttemptStarted, EventCallback
+from selfcoder.llm.sampling import attempt_sampling, new_series
 from selfcoder.runner import RunResult, new_run_id, run
+from selfcoder.status import RunStatus
 from selfcoder.task import Task
 
 PYTEST_CMD = "python3 -m pytest -q"
@@ -49,33 +60,122 @@ def make_task(repo: Path, problem: str, test_cmd: str | None = None, instance_id
 
 @dataclass
 class SolveOutcome:
-    attempts: list[RunResult] = field(default_factory=list)
+    attempts: list[RunResult] = field(default_factory=list)  # in attempt order
+    chosen: RunResult | None = None  # the validated attempt selected, if any
 
     @property
     def best(self) -> RunResult | None:
-        """The validated attempt, else the last one."""
-        for result in self.attempts:
-            if result.validated:
-                return result
+        """The chosen validated attempt, else the last one."""
+        if self.chosen is not None:
+            return self.chosen
         return self.attempts[-1] if self.attempts else None
 
 
-def solve(task: Task, settings: Settings, *, attempts: int = 1, on_event: EventCallback | None = None,
-          cancel: CancelToken | None = None, budget=None) -> SolveOutcome:
-    """Run attempts until one is validated (or `attempts` are used up, or one ends in a way no
-    further attempt can help: budget spent, cancelled, model unavailable). All attempts share
-    `cancel` and `budget`."""
+def normalise_diff(patch: str) -> str:
+    """What a patch changes, per file: its added and removed lines with whitespace collapsed and
+    blank ones dropped; hunk positions, context and index lines do not count."""
+    out = []
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            out.append(line)
+        elif line[:1] in "+-" and not line.startswith(("+++ ", "--- ")):
+            text = " ".join(line[1:].split())
+            if text:
+                out.append(line[0] + text)
+    return "\n".join(out)
+
+
+def choose(validated: list[RunResult]) -> RunResult | None:
+    """The patch most validated attempts agree on (normalised), then the smallest, then the first."""
+    if not validated:
+        return None
+    norms = [normalise_diff(r.patch) for r in validated]
+    votes = Counter(norms)
+    best = min(range(len(validated)), key=lambda i: (-votes[norms[i]], len(norms[i]), i))
+    return validated[best]
+
+
+def parallel_attempts(settings: Settings, attempts: int) -> int:
+    """How many attempts run at once: `agent.parallel_attempts`, where 'auto' is 1 on the local
+    model (its server answers one request at a time) and else half the CPUs (tests run too)."""
+    wanted = settings.agent.parallel_attempts
+    if wanted == "auto":
+        from selfcoder.llm.cpus import available_cpus
+        from selfcoder.llm.models import LOCAL, choose as choose_model
+
+        wanted = 1 if choose_model(settings.model.name) == LOCAL else max(1, available_cpus() // 2)
+    return max(1, min(int(wanted), attempts))
+
+
+def solve(task: Task, settings: Settings, *, attempts: int = 1, all_attempts: bool = False,
+          on_event: EventCallback | None = None, cancel: CancelToken | None = None, budget=None) -> SolveOutcome:
+    """Run attempts until one is validated (unless `all_attempts`), `attempts` are used up, or one
+    ends in a way no further attempt can help (budget spent, cancelled, model unavailable). All
+    attempts share `cancel` and `budget`; a validated one cancels those still running."""
     if attempts < 1:
         raise SelfcoderError("--attempts must be at least 1")
     scaffold = resolve_scaffold(settings.agent.node)  # a wrong --agent is a usage error, not a failed run
     cancel = cancel or CancelToken()
-    outcome = SolveOutcome()
-    for n in range(1, attempts + 1):
-        run_id = new_run_id()
-        if on_event:
-            on_event(AttemptStarted(run_id, n=n, of=attempts))
-        result = run(task, settings, scaffold=scaffold, run_id=run_id, cancel=cancel, on_event=on_event, budget=budget)
-        outcome.attempts.append(result)
-        if result.status.final_for_attempts:
-            break
+    stop = CancelToken()  # the attempts' own token: the caller's cancel, or an early stop
+    unregister = cancel.on_cancel(lambda: stop.cancel(cancel.reason))
+    series = new_series(settings.agent.seed)
+    numbers = iter(range(1, attempts + 1))
+    results: dict[int, RunResult] = {}
+    lock = threading.Lock()
+    done = [False]
+
+    def worker() -> None:
+        while True:
+            with lock:
+                n = None if done[0] or stop.cancelled else next(numbers, None)
+            if n is None:
+                return
+            run_id = new_run_id()
+            sampling = attempt_sampling(settings.agent, n, attempts, series)
+            if on_event:
+                on_event(AttemptStarted(run_id, n=n, of=attempts, temperature=sampling.temperature, seed=sampling.seed))
+            result = run(task, settings, scaffold=scaffold, run_id=run_id, cancel=stop, on_event=on_event,
+                         budget=budget, sampling=sampling)
+            with lock:
+                results[n] = result
+                if result.status.final_for_attempts and not (all_attempts and result.validated):
+                    done[0] = True
+            if result.validated and not all_attempts:
+                stop.cancel(f"attempt {n} was validated")
+
+    try:
+        _run_workers(worker, parallel_attempts(settings, attempts), stop)
+    finally:
+        unregister()
+    outcome = SolveOutcome(attempts=[results[n] for n in sorted(results)])
+    outcome.chosen = choose([r for r in outcome.attempts if r.status == RunStatus.RESOLVED])
     return outcome
+
+
+def _run_workers(worker, count: int, stop: CancelToken) -> None:
+    """`worker` in this thread (one at a time: Ctrl-C reaches the run as before) or in `count`
+    threads; Ctrl-C while they run cancels them, waits for them, and goes on up."""
+    if count == 1:
+        return worker()
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            worker()
+        except BaseException as e:  # noqa: BLE001 - a bug in one attempt: stop the rest, raise it here
+            errors.append(e)
+            stop.cancel(f"an attempt failed: {type(e).__name__}")
+
+    threads = [threading.Thread(target=guarded, name=f"attempt-worker-{i}") for i in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt:
+        stop.cancel("interrupted by the user")
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]

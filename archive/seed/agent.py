@@ -50,7 +50,7 @@ class Agent:
         self.deadline = time.monotonic() + float(limits["time_limit_s"])
         self.test_cmd = task.get("test_cmd") or None
         self.steps = self.tokens = 0
-        self.temperature = float(config["temperature"])
+        self.temperature = float((task.get("sampling") or {}).get("temperature", config["temperature"]))
         self.focus = []  # files shown whole in the first prompt
         self.tests_failed_at_start = False  # as of the latest first prompt
         self.changed = False  # some edit has worked

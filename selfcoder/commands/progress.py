@@ -35,7 +35,8 @@ class ProgressPrinter:
         kind = event.get("type")
         c = self.console
         if kind == "attempt" and _int(event.get("of", 1)) > 1:
-            c.print(f"[bold]attempt {markup(event.get('n'))} of {markup(event.get('of'))}[/]")
+            c.print(f"[bold]attempt {markup(event.get('n'))} of {markup(event.get('of'))}[/] "
+                    f"[dim]temperature {markup(event.get('temperature'))}, seed {markup(event.get('seed'))}[/]")
         elif kind == "run":
             c.print(f"[dim]run {markup(event.get('run_id'))} → {markup(event.get('run_dir'))}[/]")
         elif kind == "phase":

@@ -24,7 +24,8 @@ Two ways to wait for a reply:
   or server errors that the retries handle, and litellm prices a non-streamed reply exactly.
 
 Sandboxed agents reach the same gateway through `serve(socket_path)`, an OpenAI-compatible
-endpoint on a unix socket (see socket_server.py); the API key stays on the host.
+endpoint on a unix socket (see socket_server.py); the API key stays on the host. A run's
+`Sampling` (sampling.py) overrides the temperature and seed of every call, whoever asked.
 
 `status` is what the run records: "budget_exceeded" once a call was refused for budget
 (sticky), else "model_error" if the latest call failed, else "ok".
@@ -45,6 +46,7 @@ from selfcoder.config import Settings
 from selfcoder.errors import BudgetExceeded, ModelError
 from selfcoder.llm.budget import Budget, Reservation, estimate_prompt_tokens, price_per_token
 from selfcoder.llm.models import ModelChoice, resolve
+from selfcoder.llm.sampling import Sampling
 from selfcoder.llm.trajectory import TrajectoryLog
 from selfcoder.llm.usage import CallUsage, Usage
 
@@ -114,26 +116,22 @@ class Gateway:
         budget: Budget | None = None,
         stall_timeout_s: float | None = None,
         on_progress: Callable[[int, dict[str, Any]], None] | None = None,
+        sampling: Sampling | None = None,
     ):
         """`budget`: shared with other gateways on purpose (default: a new one from settings.budget).
         `stall_timeout_s`: how long a streamed local reply may make no progress (default:
         settings.model.stall_timeout_s, else 120 s). `on_progress(call, stats)` hears a streamed
-        reply's token count as it grows."""
-        self.settings = settings
-        self.run_id = run_id
-        self.trajectory = trajectory
+        reply's token count as it grows. `sampling`: the attempt's temperature and seed, for every call."""
+        self.settings, self.run_id, self.trajectory, self.sampling = settings, run_id, trajectory, sampling
         self.budget = budget if budget is not None else Budget.from_settings(settings.budget)
         self.stall_timeout_s = float(stall_timeout_s or getattr(settings.model, "stall_timeout_s", None)
                                      or DEFAULT_STALL_TIMEOUT_S)  # fmt: skip
         self.on_progress = on_progress
         self.usage = Usage()
         self.last_error: str | None = None
-        self.retry_base_delay_s = retry_base_delay_s
-        self.retry_max_delay_s = retry_max_delay_s
-        self._status = STATUS_OK
-        self._budget_hit = False
-        self._lock = threading.Lock()
-        self._prepare_lock = threading.Lock()
+        self.retry_base_delay_s, self.retry_max_delay_s = retry_base_delay_s, retry_max_delay_s
+        self._status, self._budget_hit = STATUS_OK, False
+        self._lock, self._prepare_lock = threading.Lock(), threading.Lock()
         self._closed = threading.Event()
         self._choice: ModelChoice | None = None
         self._lease = None
@@ -195,7 +193,7 @@ class Gateway:
         params: dict[str, Any] = {"temperature": m.temperature, "max_tokens": m.max_tokens}
         params.update({k: v for k, v in overrides.items() if k in CALL_PARAMS and v is not None})
         params["max_tokens"] = max(1, min(int(params["max_tokens"]), m.max_tokens))
-        return params
+        return self.sampling.enforce(params) if self.sampling else params
 
     def _refuse(self, reason: str) -> BudgetExceeded:
         """Record a refusal (the status stays budget_exceeded from now on) and return its error."""

@@ -9,7 +9,8 @@ MODE, for POST /v1/chat/completions:
 - stall: the first request streams two tokens, then sends only SSE keep-alive pings (as
   llama-cpp-python's server does) until its client goes away; later requests answer normally;
 - slow: burns CPU for a while before the first token (a long prompt being read), then answers.
-Each request appends "start N", "closed N" (client gone mid-stream) or "done N" to EVENTS_FILE.
+Each request appends "start N", "closed N" (client gone mid-stream) or "done N" to EVENTS_FILE,
+and its JSON body to the file $FAKE_LLAMA_BODIES names, if set.
 """
 
 import json
@@ -68,9 +69,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.refused():
             return
+        if os.environ.get("FAKE_LLAMA_BODIES"):
+            with lock, open(os.environ["FAKE_LLAMA_BODIES"], "ab") as f:
+                f.write(body.replace(b"\n", b" ") + b"\n")
         with lock:
             count[0] += 1
             n = count[0]
