@@ -70,57 +70,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from packaging.requirements import InvalidRequirement, Requirement
-
-from selfcoder.errors import SandboxError, SelfcoderError
+from selfcoder.errors import SandboxError
+from selfcoder.eval.env_fields import EnvironmentProblem, shown, check_requirement  # noqa: F401 - part of this module's API
 from selfcoder.sandbox.base import Mount
 
 BUILD_TIMEOUT_S = 1800
 SYSTEM_PYTHON = "/usr/bin/python3"  # an environment with requirements but no version: the sandbox's python3
 WHEELS_IN_SANDBOX = "/wheels"  # where the downloaded wheels are mounted (read-only) for the install
-MAX_REQUIREMENT = 300
-# pip takes a "requirement" with an archive's suffix for a file (in its working directory)
-ARCHIVE_SUFFIX = re.compile(r"\.(whl|zip|tar|tgz|tbz2?|txz|tlz|tar\.(gz|bz2|xz|lz|lzma|zst))$", re.IGNORECASE)
-
-
-class EnvironmentProblem(SelfcoderError):
-    """The environment cannot be had: missing interpreter, failed build, a refused field. An
-    error for the instances that need it, never a crash of the evaluation."""
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def check_requirement(value: object) -> str:
-    """`value` as a plain PEP 508 requirement (name, extras, version specifiers, markers), in its
-    canonical form; an `EnvironmentProblem` for anything pip would take as an option, a path, a
-    file or a URL."""
-    why = None
-    text = value.strip() if isinstance(value, str) else ""
-    if not isinstance(value, str):
-        why = f"not a string but {type(value).__name__}"
-    elif not text:
-        why = "empty"
-    elif len(text) > MAX_REQUIREMENT:
-        why = f"longer than {MAX_REQUIREMENT} characters"
-    elif text.startswith("-"):
-        why = "a pip option"
-    else:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            why = "not a requirement specifier"
-        else:
-            if req.url:
-                why = "a direct reference (name @ url)"
-            elif ARCHIVE_SUFFIX.search(req.name):
-                why = "a file name"
-    if why:
-        raise EnvironmentProblem(f"environment requirement {_shown(value)} refused: {why}; a task may only name "
-                                 "packages as PEP 508 specifiers such as mpmath==1.3.0 (no pip options, paths or URLs)")
-    return str(req)
 
 
 @dataclass(frozen=True)
@@ -151,7 +107,7 @@ class EnvSpec:
         python = str(value["python"]) if value.get("python") else None
         interpreter = value.get("interpreter") or None
         if interpreter and not python:
-            raise EnvironmentProblem(f"environment interpreter {_shown(interpreter)} refused: name the Python version "
+            raise EnvironmentProblem(f"environment interpreter {shown(interpreter)} refused: name the Python version "
                                      "(`python`) instead; selfcoder finds the interpreter itself")
         return cls(python=python, requirements=tuple(check_requirement(r) for r in reqs),
                    install=value.get("install") or None, interpreter=interpreter)
@@ -228,14 +184,14 @@ def find_interpreter(spec: EnvSpec) -> tuple[str, tuple[int, ...]]:
     `spec.interpreter` only picks among those (the same file, by its real path); never run
     otherwise."""
     if not re.fullmatch(r"\d+\.\d+(\.\d+)?", spec.python or ""):
-        raise EnvironmentProblem(f"environment python {_shown(spec.python)}: give a version such as 3.9 or 3.9.18")
+        raise EnvironmentProblem(f"environment python {shown(spec.python)}: give a version such as 3.9 or 3.9.18")
     found = [p for p in [*candidates(spec.python), SYSTEM_PYTHON] if os.access(p, os.X_OK)]
     if spec.interpreter:
         wanted = os.path.realpath(spec.interpreter)  # only looked at, never run
         found = [p for p in found if os.path.realpath(p) == wanted]
         if not found:
             raise EnvironmentProblem(
-                f"environment interpreter {_shown(spec.interpreter)} refused: not a Python {spec.python} that "
+                f"environment interpreter {shown(spec.interpreter)} refused: not a Python {spec.python} that "
                 f"selfcoder found on this machine (pyenv's, /usr/bin/python{'.'.join(spec.python.split('.')[:2])}, "
                 "/usr/local/bin/...); leave `interpreter` out and name the version with `python`")
     for python in found:
