@@ -24,6 +24,7 @@ def eval_command(
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on the model over the whole evaluation."),
     model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file>."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
+    test_timeout: float = typer.Option(1800, "--test-timeout", min=1, help="Seconds one instance's test run may take (the official harness's default: 1800); past it the instance is an error."),
     repos_root: Optional[Path] = typer.Option(None, "--repos-root", help="A directory the task set's repo_path entries may also lie in (default: only the task file's own directory)."),
 ) -> None:
     """Evaluate an agent on TASKS with SWE-bench's rules. Exit code 0 when every instance was
@@ -93,6 +94,7 @@ def eval_command(
         try:
             evaluation = Evaluation(tasks, out, settings=settings, predictions=preds, workers=workers,
                                     scaffold=scaffold, budget=budget, problems=problems, on_progress=on_progress,
+                                    test_timeout_s=test_timeout,
                                     executor=pool, log=lambda line: bar.console.print(markup(line)))
             report = evaluation.run()
         except KeyboardInterrupt:

@@ -39,6 +39,7 @@ from selfcoder.task import Task
 
 
 EVAL_OUTPUT_BYTES = 16_000_000
+OFFICIAL_TEST_TIMEOUT_S = 1800  # the official harness's `--timeout` default (run_evaluation.py)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Evaluation:
     def __init__(self, tasks: list[Task], out: Path, *, settings: Settings, predictions: dict[str, dict] | None = None,
                  workers: int = 1, scaffold: Path | str | None = None, budget: Any = None, model_name: str = "",
                  problems: list[str] = (), official: bool | None = None, executor: Any = None,
+                 test_timeout_s: float | None = None,
                  on_progress: Callable[[Progress], None] | None = None, log: Callable[[str], None] = lambda s: None):
         self.tasks, self.settings, self.predictions = tasks, settings, predictions
         self.workers, self.scaffold, self.official = max(1, workers), scaffold, official
@@ -68,6 +70,9 @@ class Evaluation:
         # a test log is cut in the middle past output_bytes; Django/SymPy print one line per test
         # all the way through, and a cut test would count as missing (failed): keep whole logs
         self.limits = dataclasses.replace(limits, output_bytes=max(limits.output_bytes, EVAL_OUTPUT_BYTES))
+        if test_timeout_s is not None:  # `selfcoder eval --test-timeout` (default: the official 1800 s)
+            self.limits = dataclasses.replace(self.limits, timeout_s=float(test_timeout_s),
+                                              cpu_s=max(self.limits.cpu_s, int(test_timeout_s) + 1))
         self.backend = settings.sandbox.backend
         self.cancel = CancelToken()  # the whole evaluation; each instance gets its own as well
         self._on_progress = on_progress or (lambda p: None)

@@ -7,11 +7,13 @@ official harness's (`grading.py`), taken from the status map of the run with the
 
 - `resolved`: RESOLVED_FULL;
 - `unresolved`: the tests ran and did not all succeed (PARTIAL counts here, as officially),
-  or the log cannot be trusted (timeout; non-zero exit with no failing test; a `suspicious`
-  verdict: the patch reaches into the test run or forged its report, `suspicious` says how);
+  or the log cannot be trusted (non-zero exit with no failing test; a `suspicious` verdict:
+  the patch reaches into the test run or forged its report, `suspicious` says how);
 - `empty_patch`: nothing to apply;
-- `error`: the patch or test patch does not apply, the test command cannot run, the
-  environment is missing, the sandbox failed (the official harness's `error_ids`).
+- `error`: the patch or test patch does not apply, the test command cannot run, the test run
+  timed out (the official harness raises an EvaluationError there: the tests that had not run
+  yet are no verdict on the patch), the environment is missing, the sandbox failed (the
+  official harness's `error_ids`).
 """
 
 from __future__ import annotations
@@ -46,12 +48,42 @@ class InstanceGrade:
     grading: str | None = None  # `swebench <version>` (its grading functions) or `selfcoder`
     test_s: float = 0.0  # the test command itself
     duration_s: float = 0.0  # everything: sandbox, apply, tests
+    # {"apply": text, "test": text}, each bounded (`bounded`); the result store writes them as files
+    # (OUT/logs/<id>/apply.log, test.log) and keeps their paths in the record instead
+    logs: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
 
 _official_lock = threading.Lock()
+LOG_HEAD_CHARS = LOG_TAIL_CHARS = 500_000  # a log keeps its first and last half megabyte
+
+
+def bounded(text: str, head: int = LOG_HEAD_CHARS, tail: int = LOG_TAIL_CHARS) -> str:
+    """`text`, or its head and tail with a line saying how much was left out between them: the start
+    says what ran, the end how it ended (a timeout, the summary), both are needed to read a log."""
+    if len(text) <= head + tail:
+        return text
+    return f"{text[:head]}\n[... {len(text) - head - tail} characters left out ...]\n{text[-tail:]}"
+
+
+def _logs(verdict) -> dict[str, str]:
+    """The patch application (every method tried, what was put back, the test patch) and the test
+    runs' output, as the instance's logs."""
+    apply = [f"patch: {'applied with ' + verdict.apply_method if verdict.apply_method else 'does not apply'}",
+             verdict.apply_log.rstrip()]
+    if verdict.restored_files:
+        apply.append("put back as in the snapshot (the patch's changes to them were not tested): "
+                     + ", ".join(verdict.restored_files))
+    if verdict.test_patch_method or verdict.status == "error":
+        apply.append(f"test patch: {'applied with ' + verdict.test_patch_method if verdict.test_patch_method else 'not applied'}")
+    runs = [f"$ {run.command}  [{run.phase} the patch: exit {run.exit_code}"
+            f"{', timed out' if run.timed_out else ''}, {run.duration_s:g} s]\n{run.output}" for run in verdict.runs]
+    logs = {"apply": bounded("\n".join(part for part in apply if part) + "\n")}
+    if runs:
+        logs["test"] = bounded("\n".join(runs))
+    return logs
 
 
 def official_parser_name(repo: str) -> str | None:
@@ -113,7 +145,8 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
     if cancel is not None and cancel.cancelled:
         raise Cancelled(cancel.reason or "cancelled")
     grade = InstanceGrade(outcome="error", verdict_status=verdict.status, apply_method=verdict.apply_method,
-                          parser=parser, message=verdict.message, suspicious=list(verdict.suspicious))
+                          parser=parser, message=verdict.message, suspicious=list(verdict.suspicious),
+                          logs=_logs(verdict))
     after = verdict.run("after")
     grade.test_s = round(sum(r.duration_s for r in verdict.runs), 3)
     grade.duration_s = round(time.monotonic() - started, 3)
@@ -121,14 +154,15 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
         return grade
     if verdict.status == "test_cmd_failed":
         return grade
+    if after.timed_out:
+        grade.message = f"the test run timed out after {(limits or Limits()).timeout_s:g} s"
+        return grade
     fail_to_pass = task.fail_to_pass or verdict.fail_to_pass.success + verdict.fail_to_pass.failure
     pass_to_pass = task.pass_to_pass or verdict.pass_to_pass.success + verdict.pass_to_pass.failure
     grade.tests_status = grading.tests_report(after.tests, fail_to_pass, pass_to_pass, official=official)
     grade.resolution = grading.resolution_status(grade.tests_status)
     grade.grading = grading.grader_name(official)
-    if after.timed_out:
-        grade.resolution, grade.message = grading.NO, "the test run timed out: " + verdict.message
-    elif grading.inconsistent_exit(after.exit_code, {**after.tests, **after.canaries}):  # one canary fails
+    if grading.inconsistent_exit(after.exit_code, {**after.tests, **after.canaries}):  # one canary fails
         grade.resolution = grading.NO
         grade.message = f"the test command failed (exit {after.exit_code}) but reported no failing test"
     if verdict.status == "suspicious":

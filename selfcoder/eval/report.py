@@ -27,7 +27,8 @@ def build_report(tasks: list[Task], records: dict[str, dict], *, submitted: list
         for i, r in done.items()
     }
     for i, r in done.items():  # how each was graded: the official parser/grading or selfcoder's
-        instances[i].update(parser=(r.get("grade") or {}).get("parser"), grading=(r.get("grade") or {}).get("grading"))
+        instances[i].update(parser=(r.get("grade") or {}).get("parser"), grading=(r.get("grade") or {}).get("grading"),
+                            logs=r.get("logs") or {})
     return {
         "total_instances": len(ids),
         "submitted_instances": len(submitted),

@@ -2,6 +2,8 @@
 
     OUT/instances/<instance_id>.json   one record per finished instance (temp file + rename)
     OUT/runs/<instance_id>/            the agent's run dir (trajectory, patch, result)
+    OUT/logs/<instance_id>/            apply.log (the patch application) and test.log (the test
+                                       runs' output), each bounded; their paths in the record
     OUT/predictions.jsonl              official predictions, rewritten from the records
     OUT/report.json                    the report, rewritten from the records
 
@@ -51,8 +53,22 @@ class ResultStore:
             return None  # absent, or unreadable: run it again
         return record if record.get("instance_id") == instance_id else None
 
+    def log_dir(self, instance_id: str) -> Path:
+        return self.out / "logs" / _file_name(instance_id)
+
     def put(self, record: dict) -> None:
+        """Store `record`; the logs its grade carries as text become files, and the record names
+        them (`logs`: paths relative to OUT). The logs are written first: a record never names a
+        log that is not there."""
+        texts = (record.get("grade") or {}).pop("logs", None) or {}
         with self._lock:
+            folder = self.log_dir(record["instance_id"])
+            for stale in folder.glob("*.log") if folder.is_dir() else ():
+                stale.unlink()  # from an earlier grading of this instance
+            if texts:
+                for name, text in sorted(texts.items()):
+                    atomic_write(folder / f"{name}.log", text)
+                record["logs"] = {name: f"logs/{folder.name}/{name}.log" for name in sorted(texts)}
             atomic_write(self.path(record["instance_id"]), json.dumps(record, indent=1))
 
     def all(self) -> dict[str, dict]:

@@ -172,6 +172,7 @@ class _Validation:
             duration_s=round(res.duration_s, 3),
             tests=self.parser.parse(res.output, report, known),
             log_tail=res.output[-LOG_TAIL_CHARS:],
+            output=res.output,
         )
         if canaries is not None:
             run.tests, run.canaries, problems = canaries.take(run.tests, res.output)

@@ -63,6 +63,7 @@ class TestRun(BaseModel):
     tests: dict[str, TestStatus] = Field(default_factory=dict)
     canaries: dict[str, TestStatus] = Field(default_factory=dict)  # the grader's, not in `tests` (canary.py)
     log_tail: str = ""
+    output: str = Field("", exclude=True)  # the whole output (as the sandbox kept it), for eval's logs; not in validation.json
 
 
 class TestsReport(BaseModel):

@@ -1,0 +1,78 @@
+"""`selfcoder eval` on data as users bring it, run as they run it (the CLI, real sandboxes, real
+git): a test run that times out is an error, as in the official harness; every instance keeps its
+patch-application and test logs; progress is plain lines when nobody watches a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PATCH = "diff --git a/notes.txt b/notes.txt\n--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-old\n+new\n"
+# TAP: test `notes` passes once the patch is in, `other` always passes
+RUN_TESTS = "#!/bin/sh\ngrep -q new notes.txt && echo 'ok 1 - notes' || echo 'not ok 1 - notes'\necho 'ok 2 - other'\n"
+
+
+def make_repo(path: Path, run_tests: str = RUN_TESTS) -> Path:
+    path.mkdir(parents=True)
+    (path / "notes.txt").write_text("old\n")
+    (path / "run_tests.sh").write_text(run_tests)
+    (path / "run_tests.sh").chmod(0o755)
+    return path
+
+
+def instance(instance_id: str, repo_path: str = "repo", **fields) -> dict:
+    return {"instance_id": instance_id, "problem_statement": "p", "repo_path": repo_path, "patch": PATCH,
+            "test_cmd": "./run_tests.sh", "FAIL_TO_PASS": ["notes"], "PASS_TO_PASS": ["other"], **fields}
+
+
+def write_tasks(path: Path, *instances: dict) -> Path:
+    path.write_text("".join(json.dumps(i) + "\n" for i in instances))
+    return path
+
+
+def selfcoder_eval(tasks: Path, out: Path, sandbox_root: Path, *extra: str, predictions: str = "gold",
+                   columns: int = 1000) -> subprocess.CompletedProcess:
+    """The CLI with stdout and stderr to pipes (no terminal), as a batch job or `> log 2>&1` runs it."""
+    env = dict(os.environ, SELFCODER_SANDBOX_ROOT=str(sandbox_root), SELFCODER_CONFIG=str(out.parent / "none.toml"),
+               COLUMNS=str(columns))
+    return subprocess.run([sys.executable, "-m", "selfcoder", "eval", str(tasks), "--predictions", predictions,
+                           "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_a_test_run_that_times_out_is_an_error_not_an_unresolved_instance(tmp_path, sandbox_root):
+    make_repo(tmp_path / "repo", RUN_TESTS + "sleep 60\n")  # the results are out, then it hangs
+    tasks = write_tasks(tmp_path / "tasks.jsonl", instance("slow"))
+    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--test-timeout", "2")
+    assert res.returncode == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["error_ids"] == ["slow"] and report["unresolved_ids"] == [] and report["resolved_ids"] == []
+    row = report["instances"]["slow"]
+    assert row["message"] == "the test run timed out after 2 s", row
+    assert "broke" not in row["message"]
+
+
+def test_each_instance_keeps_its_apply_and_test_logs_bounded_and_linked(tmp_path, sandbox_root):
+    make_repo(tmp_path / "repo", RUN_TESTS + "yes 'a line the tests print again and again' | head -c 3000000\necho the end\n")
+    broken = PATCH.replace("-old", "-not there")
+    tasks = write_tasks(tmp_path / "tasks.jsonl", instance("fixed"), instance("noapply", patch=broken))
+    out = tmp_path / "out"
+    res = selfcoder_eval(tasks, out, sandbox_root)
+    assert res.returncode == 1, res.stderr  # `noapply` is an error
+    report = json.loads((out / "report.json").read_text())
+    assert report["resolved_ids"] == ["fixed"] and report["error_ids"] == ["noapply"]
+    fixed = json.loads((out / "instances" / "fixed.json").read_text())
+    assert fixed["logs"] == {"apply": "logs/fixed/apply.log", "test": "logs/fixed/test.log"}
+    assert report["instances"]["fixed"]["logs"] == fixed["logs"]
+    assert "patch: applied with git apply" in (out / fixed["logs"]["apply"]).read_text()
+    test_log = (out / fixed["logs"]["test"]).read_text()
+    assert test_log.startswith("$ ./run_tests.sh") and "ok 1 - notes" in test_log  # the head ...
+    assert "characters left out" in test_log and len(test_log) < 1_100_000  # ... bounded ...
+    assert test_log.rstrip().endswith("the end")  # ... and the tail
+    failed = json.loads((out / "instances" / "noapply.json").read_text())
+    assert set(failed["logs"]) == {"apply"}  # no test ran
+    apply_log = (out / failed["logs"]["apply"]).read_text()
+    assert "patch: does not apply" in apply_log and "git apply" in apply_log and "patch --fuzz" in apply_log
