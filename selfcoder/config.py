@@ -93,6 +93,7 @@ class AgentSettings(_Section):
     node: str = Field("seed", description="archive node id or a path to a scaffold directory")
     max_steps: int = Field(30, ge=1)
     time_limit_s: float = Field(1800.0, gt=0)
+    attempts: int = Field(1, ge=1, le=50, description="attempts per solve (--attempts); the first validated one is kept")
     attempt_temperatures: list[Annotated[float, Field(ge=0, le=2)]] = Field(
         [0.0, 0.7, 0.9], min_length=1,
         description="sampling temperature of attempts 1, 2, ... (the last repeats); the host imposes it on every call")

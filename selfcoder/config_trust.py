@@ -25,7 +25,7 @@ LOWER_ONLY = frozenset({
     "budget.max_tokens", "budget.max_cost_usd", "budget.max_calls",
     "sandbox.timeout_s", "sandbox.memory_mb", "sandbox.pids", "sandbox.cpu_s", "sandbox.cpus",
     "sandbox.file_size_mb", "sandbox.output_bytes", "sandbox.disk_mb", "sandbox.patch_mb", "sandbox.patch_files",
-    "agent.max_steps", "agent.time_limit_s",
+    "agent.max_steps", "agent.time_limit_s", "agent.attempts",
     "model.max_tokens", "model.timeout_s", "model.max_retries", "model.stall_timeout_s",
 })  # fmt: skip
 

@@ -107,14 +107,21 @@ def parallel_attempts(settings: Settings, attempts: int) -> int:
     return max(1, min(int(wanted), attempts))
 
 
-def solve(task: Task, settings: Settings, *, attempts: int = 1, all_attempts: bool = False,
-          on_event: EventCallback | None = None, cancel: CancelToken | None = None, budget=None) -> SolveOutcome:
-    """Run attempts until one is validated (unless `all_attempts`), `attempts` are used up, or one
-    ends in a way no further attempt can help (budget spent, cancelled, model unavailable). All
-    attempts share `cancel` and `budget`; a validated one cancels those still running."""
+def solve(task: Task, settings: Settings, *, attempts: int | None = None, all_attempts: bool = False,
+          on_event: EventCallback | None = None, cancel: CancelToken | None = None, budget=None,
+          scaffold: Path | str | None = None, run_dir: Path | None = None, first_run_id: str | None = None,
+          validate: bool = True) -> SolveOutcome:
+    """Run attempts (default `agent.attempts`) until one is validated (unless `all_attempts`), all
+    are used up, or one ends in a way no further attempt can help (budget spent, cancelled, model
+    unavailable). All attempts share `cancel` and `budget`; a validated one cancels those still
+    running. `run_dir`: the record of a single attempt, else `run_dir/attempt-N`; `first_run_id`:
+    the run id of attempt 1 (the language server has announced it). Without `validate` (eval,
+    whose tests are hidden) every attempt runs and the vote is over the non-empty patches."""
+    attempts = settings.agent.attempts if attempts is None else attempts
     if attempts < 1:
         raise SelfcoderError("--attempts must be at least 1")
-    scaffold = resolve_scaffold(settings.agent.node)  # a wrong --agent is a usage error, not a failed run
+    all_attempts = all_attempts or not validate
+    scaffold = scaffold or resolve_scaffold(settings.agent.node)  # a wrong --agent is a usage error, not a failed run
     cancel = cancel or CancelToken()
     stop = CancelToken()  # the attempts' own token: the caller's cancel, or an early stop
     unregister = cancel.on_cancel(lambda: stop.cancel(cancel.reason))
@@ -130,12 +137,13 @@ def solve(task: Task, settings: Settings, *, attempts: int = 1, all_attempts: bo
                 n = None if done[0] or stop.cancelled else next(numbers, None)
             if n is None:
                 return
-            run_id = new_run_id()
+            run_id = first_run_id if n == 1 and first_run_id else new_run_id()
+            where = None if run_dir is None else Path(run_dir) if attempts == 1 else Path(run_dir) / f"attempt-{n}"
             sampling = attempt_sampling(settings.agent, n, attempts, series)
             if on_event:
                 on_event(AttemptStarted(run_id, n=n, of=attempts, temperature=sampling.temperature, seed=sampling.seed))
-            result = run(task, settings, scaffold=scaffold, run_id=run_id, cancel=stop, on_event=on_event,
-                         budget=budget, sampling=sampling)
+            result = run(task, settings, scaffold=scaffold, run_id=run_id, run_dir=where, cancel=stop,
+                         on_event=on_event, budget=budget, sampling=sampling, validate=validate)
             with lock:
                 results[n] = result
                 if result.status.final_for_attempts and not (all_attempts and result.validated):
@@ -148,7 +156,8 @@ def solve(task: Task, settings: Settings, *, attempts: int = 1, all_attempts: bo
     finally:
         unregister()
     outcome = SolveOutcome(attempts=[results[n] for n in sorted(results)])
-    outcome.chosen = choose([r for r in outcome.attempts if r.status == RunStatus.RESOLVED])
+    accepted = RunStatus.RESOLVED if validate else RunStatus.NOT_VALIDATED
+    outcome.chosen = choose([r for r in outcome.attempts if r.status == accepted])
     return outcome
 
 

@@ -240,3 +240,13 @@ def test_the_key_goes_only_to_the_users_endpoint(tmp_path, env, endpoints, monke
         assert gw.complete([{"role": "user", "content": "hello"}]).text == "hi"
     assert attackers_seen == []
     assert users_seen == [f"Bearer {secret}"]
+
+
+def test_repository_may_lower_attempts_but_not_choose_their_sampling(tmp_path, env):
+    (tmp_path / "no-user-config.toml").write_text("[agent]\nattempts = 3\n")
+    loaded = load_settings(repo_with(tmp_path, "[agent]\nattempts = 2\nattempt_temperatures = [2.0]\nseed = 1\n"
+                                               "parallel_attempts = 16\n"), env=env)  # fmt: skip
+    assert loaded.settings.agent.attempts == 2 and loaded.settings.agent.attempt_temperatures == [0.0, 0.7, 0.9]
+    assert sorted(r.key for r in loaded.refused) == ["agent.attempt_temperatures", "agent.parallel_attempts", "agent.seed"]
+    raised = load_settings(repo_with(tmp_path, "[agent]\nattempts = 9\n"), env=env)
+    assert raised.settings.agent.attempts == 3 and "asks 9, yours is 3" in raised.refused[0].reason

@@ -21,7 +21,7 @@ def solve_command(
     agent: Optional[str] = typer.Option(None, "--agent", help="Scaffold: an archive node id ('seed') or a scaffold directory."),
     model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file> (default: settings' model.name)."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
-    attempts: int = typer.Option(1, "--attempts", min=1, help="Run up to N attempts, each at its own temperature and seed (agent.attempt_temperatures); keep the first validated one."),
+    attempts: Optional[int] = typer.Option(None, "--attempts", min=1, help="Run up to N attempts (default: agent.attempts, 1), each at its own temperature and seed (agent.attempt_temperatures); keep the first validated one."),
     all_attempts: bool = typer.Option(False, "--all-attempts", help="Run all N attempts even after one is validated; keep the validated patch most attempts agree on, then the smallest."),
     apply: bool = typer.Option(False, "--apply", help="Apply the patch to your working tree, only if validated and only if the tree did not change meanwhile."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (progress goes to stderr)."),
@@ -50,14 +50,14 @@ def solve_command(
     repo = repo.expanduser().resolve()
     loaded = load_settings(repo if repo.is_dir() else None)
     for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
-                               ("agent.node", agent, "--agent")):
+                               ("agent.node", agent, "--agent"), ("agent.attempts", attempts, "--attempts")):
         if value is not None:
             loaded.override(key, value, option)
     print_refusals(loaded)
     settings = loaded.settings
     task = make_task(repo, problem, test_cmd)
     console = Console(stderr=as_json)
-    outcome = solve(task, settings, attempts=attempts, all_attempts=all_attempts, on_event=ProgressPrinter(console))
+    outcome = solve(task, settings, all_attempts=all_attempts, on_event=ProgressPrinter(console))
     result = outcome.best
     applied: list[str] = []
     if apply:

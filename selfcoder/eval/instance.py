@@ -79,17 +79,19 @@ class InstanceJob:
             record["model_name_or_path"] = self.prediction.get("model_name_or_path") or self.model_name
             record["model_patch"] = self.prediction.get("model_patch") or ""
             return record["model_patch"]
-        from selfcoder.runner import run
+        from selfcoder.solve_attempts import solve
 
         budget = self.budget
         if budget is not None and budget.exceeded():
             raise StopEvaluation(budget.exceeded())
-        result = run(self.task, self.settings, scaffold=self.scaffold, run_dir=self.run_dir, cancel=cancel,
-                     budget=budget, validate=False)
-        usage = result.usage or {}
+        # agent.attempts, voted on without the hidden tests; one attempt keeps run_dir as it was
+        outcome = solve(self.task, self.settings, scaffold=self.scaffold, run_dir=self.run_dir, cancel=cancel,
+                        budget=budget, validate=False)
+        result = outcome.best
+        usages = [r.usage or {} for r in outcome.attempts]
         record.update(run_status=str(result.status), run_id=result.run_id, agent_s=result.duration_s,
-                      tokens=usage.get("total_tokens", 0), cost_usd=usage.get("cost_usd", 0.0),
-                      calls=usage.get("calls", 0), model_patch=result.patch or "")
+                      tokens=sum(u.get("total_tokens", 0) for u in usages), model_patch=result.patch or "",
+                      cost_usd=sum(u.get("cost_usd", 0.0) for u in usages), calls=sum(u.get("calls", 0) for u in usages))
         if result.status == RunStatus.CANCELLED:
             raise Cancelled(result.message or "cancelled")
         if result.status == RunStatus.BUDGET_EXCEEDED and budget is not None and budget.exceeded():

@@ -89,7 +89,7 @@ async def start_run(server, args: RunArgs) -> dict:
 
 async def _drive(server, record: RunRecord, task, settings, scaffold: Path) -> None:
     from selfcoder.worktree_apply import touched_files
-    from selfcoder.runner import run
+    from selfcoder.solve_attempts import solve
 
     loop = asyncio.get_running_loop()
     progress = await server.progress.begin(record)
@@ -98,8 +98,8 @@ async def _drive(server, record: RunRecord, task, settings, scaffold: Path) -> N
         loop.call_soon_threadsafe(_on_event, server, record, event)
 
     try:
-        result = await _in_thread(record, lambda: run(task, settings, scaffold=scaffold, run_id=record.run_id,
-                                                      cancel=record.token, on_event=on_event))
+        result = await _in_thread(record, lambda: solve(task, settings, scaffold=scaffold, first_run_id=record.run_id,
+                                                        cancel=record.token, on_event=on_event).best)
     except Exception as e:  # noqa: BLE001 - a runner bug must not take the server down
         record.error = f"internal error: {type(e).__name__}: {e}"
         record.state, record.phase = FINISHED, "done"

@@ -152,3 +152,29 @@ def test_one_cancel_stops_every_concurrent_attempt(setup, sandbox_root):
     wait_no_process(second)
     for result in outcomes[0].attempts:
         assert_no_leftovers(sandbox_root, result)
+
+
+def test_without_validation_every_attempt_runs_and_the_vote_picks(setup, sandbox_root, tmp_path):
+    """How eval solves (its tests are hidden from the agent and from the choice)."""
+    task, settings, _ = setup({1: {"edit": FIX}, 2: {"edit": FIX_LONGER}, 3: {"edit": FIX_LONGER[:2] + ["    count = len(values)  or  1"]}})
+    settings.agent.attempts = 3
+    outcome = solve(task, settings, run_dir=tmp_path / "instance", validate=False)
+    assert [r.status for r in outcome.attempts] == ["not_validated"] * 3
+    assert [r.run_dir for r in outcome.attempts] == [tmp_path / "instance" / f"attempt-{n}" for n in (1, 2, 3)]
+    assert outcome.best is outcome.attempts[1]
+
+
+def test_the_cli_runs_all_attempts_when_asked(setup, sandbox_root, tmp_path):
+    from test_solve_cli import selfcoder
+
+    task, settings, model = setup({1: {"edit": FIX}, 2: {"edit": FIX_LONGER}})
+    env = {"SELFCODER_CONFIG": str(tmp_path / "none.toml"), "SELFCODER_SANDBOX_ROOT": str(sandbox_root)}
+    args = ["solve", str(task.repo_path), "-p", CALC_PROBLEM, "--model", f"scripted/{model}", "--agent",
+            settings.agent.node, "--json", "--attempts", "2"]
+    first = selfcoder(*args, cwd=tmp_path, env_extra=env)
+    every = selfcoder(*args, "--all-attempts", cwd=tmp_path, env_extra=env)
+    assert first.returncode == every.returncode == 0, first.stderr + every.stderr
+    assert len(json.loads(first.stdout)["attempts"]) == 1
+    data = json.loads(every.stdout)
+    assert len(data["attempts"]) == 2 and data["run_id"] == data["attempts"][0]  # both valid: the smaller wins
+    assert "attempt 2 of 2" in every.stderr and "temperature 0.7" in every.stderr
