@@ -30,7 +30,6 @@ def eval_command(
     """Evaluate an agent on TASKS with SWE-bench's rules. Exit code 0 when every instance was
     evaluated (resolved or not), 1 when some are errors, 130 on Ctrl-C (finished ones are kept)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from selfcoder.commands.config import settings_with_options
     from selfcoder.safe_text import markup
@@ -80,22 +79,14 @@ def eval_command(
         from selfcoder.scaffold import resolve_scaffold
 
         scaffold = resolve_scaffold(settings.agent.node)
-    with Progress(TextColumn("[bold]eval[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        bar_id = bar.add_task("eval", total=len(tasks), info="")
-
-        def on_progress(p) -> None:
-            info = f"resolved {p.resolved} · ${p.cost_usd:.4f}" + (f" · {markup(p.last)}" if p.last else "")
-            if p.skipped:
-                info += f" · {p.skipped} done before"
-            bar.update(bar_id, total=p.total, completed=p.done + p.skipped, info=info)
-
-        pool = start_executor(executor, workers, ray_address, bar.console)
+    display = RichProgress(console) if console.is_terminal else PlainProgress(console)
+    with display:
+        pool = start_executor(executor, workers, ray_address, display.console)
         try:
             evaluation = Evaluation(tasks, out, settings=settings, predictions=preds, workers=workers,
-                                    scaffold=scaffold, budget=budget, problems=problems, on_progress=on_progress,
+                                    scaffold=scaffold, budget=budget, problems=problems, on_progress=display.update,
                                     test_timeout_s=test_timeout,
-                                    executor=pool, log=lambda line: bar.console.print(markup(line)))
+                                    executor=pool, log=lambda line: display.console.print(markup(line)))
             report = evaluation.run()
         except KeyboardInterrupt:
             console.print(f"[yellow]interrupted: finished instances are kept in {markup(out)}; "
@@ -108,6 +99,85 @@ def eval_command(
         console.print(f"[yellow]stopped early: {markup(evaluation.stop_reason)}; rerun with more budget to go on[/]")
     console.print(f"predictions: {markup(out / 'predictions.jsonl')}  report: {markup(out / 'report.json')}")
     raise typer.Exit(1 if report["error_instances"] else 0)
+
+
+class RichProgress:
+    """A progress bar, for a terminal."""
+
+    def __init__(self, console):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("[bold]eval[/]"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console, transient=False)
+        self.console = self.bar.console
+        self.bar_id = self.bar.add_task("eval", total=None, info="")
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def update(self, p) -> None:
+        from selfcoder.safe_text import markup
+
+        info = f"resolved {p.resolved} · ${p.cost_usd:.4f}" + (f" · {markup(p.last)}" if p.last else "")
+        if p.skipped:
+            info += f" · {p.skipped} done before"
+        self.bar.update(self.bar_id, total=p.total, completed=p.done + p.skipped, info=info)
+
+
+class PlainProgress:
+    """Plain lines, for a log file or a pipe (a bar there is noise): one line per finished
+    instance, `[n/total] id outcome seconds`, and a summary line every SUMMARY_EVERY_S seconds
+    and at the end."""
+
+    SUMMARY_EVERY_S = 60.0
+
+    def __init__(self, console):
+        import threading
+        import time
+
+        self.console, self.started = console, time.monotonic()
+        self.latest = None
+        self.lock, self.stopped = threading.Lock(), threading.Event()
+        self.timer = threading.Thread(target=self._every, daemon=True, name="eval-summary")
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.timer.join()
+        self.summary()
+
+    def _every(self) -> None:
+        while not self.stopped.wait(self.SUMMARY_EVERY_S):
+            self.summary()
+
+    def _print(self, line: str) -> None:
+        from selfcoder.safe_text import markup
+
+        with self.lock:
+            self.console.print(markup(line), highlight=False, soft_wrap=True)
+
+    def update(self, p) -> None:
+        self.latest = p
+        if p.last_id:
+            self._print(f"[{p.done + p.skipped}/{p.total}] {p.last_id} {p.last_outcome} {p.last_s:.1f} s")
+
+    def summary(self) -> None:
+        import time
+
+        p = self.latest
+        if p is None:
+            return
+        minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
+        before = f" ({p.skipped} before)" if p.skipped else ""
+        self._print(f"eval: {p.done + p.skipped}/{p.total} finished{before}, {p.resolved} resolved, "
+                    f"{p.errors} errors, ${p.cost_usd:.4f}, {minutes}m{seconds:02d}s")
 
 
 def start_executor(kind: str, workers: int, address: str | None, console):

@@ -48,8 +48,12 @@ class Progress:
     done: int = 0  # finished in this invocation
     skipped: int = 0  # finished by an earlier one (resume)
     resolved: int = 0
+    errors: int = 0  # in this invocation
     cost_usd: float = 0.0
     last: str = ""  # "instance_id: outcome"
+    last_id: str = ""
+    last_outcome: str = ""
+    last_s: float = 0.0  # the last instance's wall time
 
 
 class Evaluation:
@@ -135,6 +139,9 @@ class Evaluation:
                         self.store.put(record)  # the host that owns `out` writes it
                     progress.done += 1
                     progress.resolved += record["outcome"] == "resolved"
+                    progress.errors += record["outcome"] == "error"
+                    progress.last_id, progress.last_outcome = task.instance_id, record["outcome"]
+                    progress.last_s = record.get("wall_s") or 0.0
                     progress.cost_usd += record.get("cost_usd") or 0.0
                     progress.last = f"{task.instance_id}: {record['outcome']}"
                     self._on_progress(progress)

@@ -76,3 +76,20 @@ def test_each_instance_keeps_its_apply_and_test_logs_bounded_and_linked(tmp_path
     assert set(failed["logs"]) == {"apply"}  # no test ran
     apply_log = (out / failed["logs"]["apply"]).read_text()
     assert "patch: does not apply" in apply_log and "git apply" in apply_log and "patch --fuzz" in apply_log
+
+
+def test_without_a_terminal_progress_is_one_plain_line_per_instance_and_a_summary(tmp_path, sandbox_root):
+    make_repo(tmp_path / "repo")
+    tasks = write_tasks(tmp_path / "tasks.jsonl", instance("first"), instance("second", patch=PATCH.replace("+new", "+nope")))
+    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    assert "\r" not in res.stderr and "\x1b[" not in res.stderr  # no bar, no colours
+    finished = sorted(line for line in lines if line.startswith("["))
+    assert len(finished) == 2, lines
+    import re
+
+    assert re.fullmatch(r"\[[12]/2\] first resolved \d+\.\d s", finished[0]), finished
+    assert re.fullmatch(r"\[[12]/2\] second unresolved \d+\.\d s", finished[1]), finished
+    summary = [line for line in lines if line.startswith("eval: ")]
+    assert summary and re.fullmatch(r"eval: 2/2 finished, 1 resolved, 0 errors, \$0\.0000, \d+m\d\ds", summary[-1]), lines
