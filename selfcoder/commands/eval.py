@@ -19,7 +19,7 @@ def eval_command(
     workers: int = typer.Option(1, "--workers", min=1, help="Instances at once, each in its own sandboxes."),
     executor: str = typer.Option("local", "--executor", help="local (threads on this machine) or ray (tasks on a Ray cluster; pip install 'selfcoder[ray]')."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --executor ray: join this cluster (HOST:PORT); default: start a local one."),
-    instances: Optional[List[str]] = typer.Option(None, "--instances", help="Only these instance ids (repeat the option)."),
+    instances: Optional[List[str]] = typer.Option(None, "--instances", help="Only these instance ids: repeat the option, separate them by commas, or @FILE (one id per line, # comments)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N instances."),
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on the model over the whole evaluation."),
     model: Optional[str] = typer.Option(None, "--model", help="litellm model name, 'local', or scripted/<file>."),
@@ -36,7 +36,7 @@ def eval_command(
     from selfcoder.eval.evaluate import Evaluation
     from selfcoder.eval.predictions import builtin_predictions, read_predictions
     from selfcoder.eval.report import summary_table
-    from selfcoder.eval.tasks import load_task_set, select
+    from selfcoder.eval.tasks import instance_ids, load_task_set, select
 
     from selfcoder.executors import KINDS
 
@@ -50,7 +50,7 @@ def eval_command(
     task_set = load_task_set(tasks_file, repos_root)
     for problem in task_set.problems:
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
-    tasks = select(task_set.tasks, instances, limit)
+    tasks = select(task_set.tasks, instance_ids(instances), limit)
     problems = list(task_set.problems)
     loaded = settings_with_options(model=model, sandbox=sandbox, agent=agent)
     settings = loaded.settings
@@ -59,10 +59,8 @@ def eval_command(
         if predictions in ("gold", "empty"):
             preds = builtin_predictions(predictions, tasks)
         else:
-            preds, bad = read_predictions(Path(predictions))
+            preds, bad = read_predictions(Path(predictions), known={t.instance_id for t in task_set.tasks})
             problems += bad
-            known = {t.instance_id for t in task_set.tasks}
-            problems += [f"{predictions}: prediction for {i}, which is not in the task set" for i in preds if i not in known]
         for problem in problems[len(task_set.problems):]:
             console.print(f"[yellow]skipped: {markup(problem)}[/]")
     budget = None

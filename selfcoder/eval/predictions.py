@@ -29,8 +29,11 @@ def builtin_predictions(name: str, tasks: list[Task]) -> dict[str, dict]:
     raise SelfcoderError(f"unknown prediction set '{name}' (a file, 'gold' or 'empty')")
 
 
-def read_predictions(path: Path) -> tuple[dict[str, dict], list[str]]:
-    """(predictions by instance id, problems "file:line: ..."); a later line for the same id wins."""
+def read_predictions(path: Path, known: set[str] | None = None) -> tuple[dict[str, dict], list[str]]:
+    """(predictions by instance id, problems "file:line: ..."). A later line for the same id wins,
+    as in the official harness (`{pred["instance_id"]: pred for pred in predictions}`), and the
+    replaced one is named with both line numbers; with `known` (the task set's ids), a prediction
+    for another id is a problem naming its line (the official harness stops there)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -51,6 +54,7 @@ def read_predictions(path: Path) -> tuple[dict[str, dict], list[str]]:
             except json.JSONDecodeError as e:
                 rows.append((n, f"not valid JSON: {e.msg}"))
     found: dict[str, dict] = {}
+    lines: dict[str, int] = {}
     problems = []
     for n, row in rows:
         if isinstance(row, str):
@@ -63,7 +67,15 @@ def read_predictions(path: Path) -> tuple[dict[str, dict], list[str]]:
         if patch is not None and not isinstance(patch, str):
             problems.append(f"{path}:{n}: model_patch must be a string")
             continue
-        found[row["instance_id"]] = prediction(row["instance_id"], str(row.get("model_name_or_path") or path.stem), patch)
+        instance_id = row["instance_id"]
+        if known is not None and instance_id not in known:
+            problems.append(f"{path}:{n}: a prediction for {instance_id}, which is not in the task set")
+            continue
+        if instance_id in lines:
+            problems.append(f"{path}:{lines[instance_id]}: the prediction for {instance_id} is replaced by the one on "
+                            f"line {n} (the last one counts, as in the official harness)")
+        lines[instance_id] = n
+        found[instance_id] = prediction(instance_id, str(row.get("model_name_or_path") or path.stem), patch)
     return found, problems
 
 

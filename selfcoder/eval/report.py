@@ -70,22 +70,38 @@ def write_outputs(out: Path, tasks: list[Task], records: dict[str, dict], *, sub
 
 
 def summary_table(report: dict):
-    """A rich table: one row per instance, then the totals."""
+    """A rich table: one row per instance, then the totals. Ids are never cut (an id is what a
+    user copies into `--instances`): that column does not wrap and is as wide as the longest id;
+    the note folds instead, and the cost column is left out when no model ran (tokens are in
+    report.json)."""
+    from rich import box
     from rich.table import Table
 
     from selfcoder.safe_text import markup
 
-    table = Table(title=f"{report['resolved_instances']} of {report['total_instances']} resolved")
-    for column in ("instance", "outcome", "tokens", "cost $", "wall s", "note"):
-        table.add_column(column, justify="right" if column in ("tokens", "cost $", "wall s") else "left")
+    table = Table(title=f"{report['resolved_instances']} of {report['total_instances']} resolved", box=box.SIMPLE_HEAD)
+    rows = sorted(report["instances"].items())
+    longest = max([len("instance"), *(len(i) for i, _ in rows)])
+    table.add_column("instance", no_wrap=True, min_width=longest)
+    table.add_column("outcome", no_wrap=True)
+    money = bool(report["totals"]["tokens"] or report["totals"]["cost_usd"])
+    numbers = ("cost $", "wall s") if money else ("wall s",)
+    for column in numbers:
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
     colours = {"resolved": "green", "unresolved": "yellow", "empty_patch": "dim", "error": "red"}
-    for i, row in sorted(report["instances"].items()):
+
+    def figures(tokens, cost, wall) -> list[str]:  # tokens: in report.json
+        shown = [f"{cost or 0:.4f}", f"{wall or 0:.1f}"]
+        return shown if money else shown[1:]
+
+    for i, row in rows:
         outcome = row["outcome"]
-        table.add_row(markup(i), f"[{colours.get(outcome, 'white')}]{outcome}[/]", str(row.get("tokens") or 0),
-                      f"{row.get('cost_usd') or 0:.4f}", f"{row.get('wall_s') or 0:.1f}",
-                      markup((row.get("message") or "")[:80]))
+        table.add_row(markup(i), f"[{colours.get(outcome, 'white')}]{outcome}[/]",
+                      *figures(row.get("tokens"), row.get("cost_usd"), row.get("wall_s")),
+                      markup((row.get("message") or "")[:200]))
     totals = report["totals"]
-    table.add_row("[bold]total[/]", "", str(totals["tokens"]), f"{totals['cost_usd']:.4f}", f"{totals['wall_s']:.1f}",
+    table.add_row("[bold]total[/]", "", *figures(totals["tokens"], totals["cost_usd"], totals["wall_s"]),
                   f"{report['unresolved_instances']} unresolved, {report['empty_patch_instances']} empty, "
                   f"{report['error_instances']} errors")
     return table

@@ -120,6 +120,27 @@ def load_task_set(path: Path, repos_root: Path | None = None) -> TaskSet:
     return result
 
 
+def instance_ids(values: list[str] | None) -> list[str] | None:
+    """The ids `--instances` names: each value an id, a comma-separated list, or `@FILE` (ids separated
+    by lines, commas or blanks; `#` starts a comment), as users paste them from a report or a list."""
+    if not values:
+        return values
+    ids: list[str] = []
+    for value in values:
+        if value.startswith("@"):
+            try:
+                text = Path(value[1:]).expanduser().read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                raise SelfcoderError(f"--instances {value}: cannot read the file: {getattr(e, 'strerror', None) or e}") from None
+            parts = [word for line in text.splitlines() for word in re.split(r"[\s,]+", line.split("#", 1)[0])]
+        else:
+            parts = value.split(",")
+        ids += [p.strip() for p in parts if p.strip()]
+    if not ids:
+        raise SelfcoderError("--instances names no instance id")
+    return list(dict.fromkeys(ids))
+
+
 def select(tasks: list[Task], instances: list[str] | None, limit: int | None) -> list[Task]:
     """The tasks named (an unknown id is an error listing it), then the first `limit`."""
     if instances:

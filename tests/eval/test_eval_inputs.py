@@ -81,3 +81,28 @@ def test_a_failing_command_that_reports_only_passes_grades_nothing():
     assert grading.inconsistent_exit(1, {"a": "passed"})
     assert not grading.inconsistent_exit(1, {"a": "passed", "b": "failed"})
     assert not grading.inconsistent_exit(0, {"a": "passed"})
+
+
+def test_instances_as_a_comma_list_or_a_file_of_ids(tmp_path):
+    from selfcoder.eval.tasks import instance_ids
+
+    listing = tmp_path / "ids.txt"
+    listing.write_text("# the ones that failed\nb\nc, a  # and a\n\n")
+    assert instance_ids(["a,b", "c"]) == ["a", "b", "c"]
+    assert instance_ids([f"@{listing}"]) == ["b", "c", "a"]
+    tasks = [Task.model_validate(instance(i)) for i in ("a", "b", "c", "d")]
+    assert [t.instance_id for t in select(tasks, instance_ids([f"@{listing}"]), None)] == ["a", "b", "c"]
+    with pytest.raises(SelfcoderError, match=r"--instances @.*missing.txt: cannot read the file: No such file"):
+        instance_ids([f"@{tmp_path / 'missing.txt'}"])
+
+
+def test_a_repeated_prediction_keeps_the_last_as_officially_and_names_both_lines_and_an_unknown_id_its_line(tmp_path):
+    path = tmp_path / "preds.jsonl"
+    rows = [{"instance_id": "a", "model_patch": "first"}, {"instance_id": "zz", "model_patch": "x"},
+            {"instance_id": "b", "model_patch": "b"}, {"instance_id": "a", "model_patch": "second"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    found, problems = read_predictions(path, known={"a", "b"})
+    assert found["a"]["model_patch"] == "second" and set(found) == {"a", "b"}
+    assert problems == [f"{path}:2: a prediction for zz, which is not in the task set",
+                        f"{path}:1: the prediction for a is replaced by the one on line 4 (the last one counts, "
+                        "as in the official harness)"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,17 +80,21 @@ def test_each_instance_keeps_its_apply_and_test_logs_bounded_and_linked(tmp_path
 
 
 def test_without_a_terminal_progress_is_one_plain_line_per_instance_and_a_summary(tmp_path, sandbox_root):
+    """... and the summary table keeps whole ids at 80 columns (the width of a pipe)."""
     make_repo(tmp_path / "repo")
-    tasks = write_tasks(tmp_path / "tasks.jsonl", instance("first"), instance("second", patch=PATCH.replace("+new", "+nope")))
-    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--workers", "2")
+    first, second = "scikit-learn__scikit-learn-25747", "matplotlib__matplotlib-26011"
+    tasks = write_tasks(tmp_path / "tasks.jsonl", instance(first), instance(second, patch=PATCH.replace("+new", "+nope")))
+    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--workers", "2", columns=80)
     assert res.returncode == 0, res.stderr
     lines = res.stderr.splitlines()
     assert "\r" not in res.stderr and "\x1b[" not in res.stderr  # no bar, no colours
-    finished = sorted(line for line in lines if line.startswith("["))
+    finished = sorted((line for line in lines if line.startswith("[")), key=lambda line: line.split()[1])
     assert len(finished) == 2, lines
-    import re
-
-    assert re.fullmatch(r"\[[12]/2\] first resolved \d+\.\d s", finished[0]), finished
-    assert re.fullmatch(r"\[[12]/2\] second unresolved \d+\.\d s", finished[1]), finished
+    assert re.fullmatch(rf"\[[12]/2\] {second} unresolved \d+\.\d s", finished[0]), finished
+    assert re.fullmatch(rf"\[[12]/2\] {first} resolved \d+\.\d s", finished[1]), finished
     summary = [line for line in lines if line.startswith("eval: ")]
     assert summary and re.fullmatch(r"eval: 2/2 finished, 1 resolved, 0 errors, \$0\.0000, \d+m\d\ds", summary[-1]), lines
+    table = res.stdout.splitlines()
+    assert max(map(len, table)) <= 80
+    assert any(line.split()[:2] == [first, "resolved"] for line in table), res.stdout
+    assert any(line.split()[:2] == [second, "unresolved"] for line in table), res.stdout
