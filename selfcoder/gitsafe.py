@@ -139,6 +139,14 @@ def is_git_repo(path: Path) -> bool:
     return (Path(path) / ".git").exists()
 
 
+def is_bare_repo(path: Path) -> bool:
+    """A bare (or mirror) clone: the git directory itself, no working tree. Read only at a named
+    commit (snapshot.py); `repo_env` gives it no work tree."""
+    path = Path(path)
+    return (not (path / ".git").exists() and (path / "HEAD").is_file() and (path / "objects").is_dir()
+            and (path / "refs").is_dir())
+
+
 # -- which repository a working tree means ------------------------------------------------------
 
 
@@ -196,6 +204,12 @@ def repo_env(worktree: Path) -> dict[str, str]:
         git_dir = (worktree / text[len("gitdir:"):].strip()).resolve()
     elif dotgit.is_dir():
         git_dir = dotgit.resolve()
+    elif is_bare_repo(worktree):  # the same checks, no work tree
+        env = {"GIT_DIR": str(root), "GIT_COMMON_DIR": str(root), "GIT_CEILING_DIRECTORIES": str(worktree.parent)}
+        if (root / "commondir").is_file():
+            raise SandboxError(f"{root / 'commondir'}: a bare repository that borrows another's: refusing to read it")
+        _check_alternates(root / "objects", [root])
+        return env
     else:
         raise SandboxError(f"{worktree} is not a git repository")
     if not git_dir.is_dir():

@@ -5,7 +5,7 @@ Sources:
   - a git repository, no commit: HEAD plus uncommitted and untracked-but-not-ignored changes,
     i.e. exactly what `git ls-files -co --exclude-standard` lists and still exists on disk;
   - a git repository at `commit`: the tree of that commit, blob bytes as stored (no filters,
-    no attributes, nothing from the repository's config runs);
+    no attributes, nothing from the repository's config runs); a bare or mirror clone too;
   - a tarball (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz): unpacked (members escaping the root are
     refused); a single top-level directory is unwrapped; the result is then one of the above.
 The user's tree is only read, and only through hardened git (selfcoder/gitsafe.py): nothing
@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from selfcoder.errors import SandboxError
-from selfcoder.gitsafe import git, git_popen, is_git_repo
+from selfcoder.gitsafe import git, git_popen, is_bare_repo, is_git_repo
 from selfcoder.repo_files import NEVER_COPIED, git_listing
 from selfcoder.sandbox.baseline import Baseline
 
@@ -61,6 +61,9 @@ def materialise(source: Path, dest: Path, commit: str | None = None) -> None:
                 _export_commit(source, commit, dest)
             else:
                 _copy_worktree(source, dest)
+            return
+        if commit and is_bare_repo(source):
+            _export_commit(source, commit, dest)
             return
         if commit:
             raise SandboxError(f"a commit ({commit}) was given but {source} is not a git repository")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selfcoder.errors import SandboxError
-from selfcoder.gitsafe import git, is_git_repo
+from selfcoder.gitsafe import git, is_bare_repo, is_git_repo
 from selfcoder.sandbox.base import WORKDIR, Sandbox
 
 SCRATCH = ".selfcoder-validate"  # in the workspace, excluded from git: patch files, reports
@@ -146,7 +146,7 @@ def preimage_blobs(source: Path, patch: str) -> list[bytes]:
     """The blobs a patch's `index` lines name as pre-images, read from the git repository
     `source` (host side, selfcoder/gitsafe.py: raw reads, nothing of its config runs)."""
     source = Path(source)
-    if not (source.is_dir() and is_git_repo(source)):
+    if not (source.is_dir() and (is_git_repo(source) or is_bare_repo(source))):
         return []
     blobs = []
     for abbrev in dict.fromkeys(_INDEX.findall(patch)):

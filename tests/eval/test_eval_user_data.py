@@ -98,3 +98,28 @@ def test_without_a_terminal_progress_is_one_plain_line_per_instance_and_a_summar
     assert max(map(len, table)) <= 80
     assert any(line.split()[:2] == [first, "resolved"] for line in table), res.stdout
     assert any(line.split()[:2] == [second, "unresolved"] for line in table), res.stdout
+
+
+def test_a_bare_or_mirror_clone_is_a_repository_checked_out_at_base_commit(tmp_path, sandbox_root):
+    work = make_repo(tmp_path / "work")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(work)], check=True)
+    subprocess.run([*git, "-C", str(work), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "base"], check=True)
+    base = subprocess.run(["git", "-C", str(work), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (work / "notes.txt").write_text("later\n")  # a later commit: the snapshot must be base_commit's
+    subprocess.run([*git, "-C", str(work), "commit", "-qam", "later"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(tmp_path / "bare.git")], check=True)
+    subprocess.run(["git", "clone", "-q", "--mirror", str(work), str(tmp_path / "mirror.git")], check=True)
+    # a bare clone that borrows objects from a repository elsewhere on the host is refused, as a .git would be
+    subprocess.run(["git", "clone", "-q", "--bare", "--shared", str(work), str(tmp_path / "borrowing.git")], check=True)
+    tasks = write_tasks(tmp_path / "tasks.jsonl", instance("bare", "bare.git", base_commit=base),
+                        instance("mirror", "mirror.git", base_commit=base),
+                        instance("borrowing", "borrowing.git", base_commit=base))
+    (tmp_path / "work").rename(tmp_path / "elsewhere")  # still on the host, outside borrowing.git
+    (tmp_path / "borrowing.git" / "objects" / "info" / "alternates").write_text(str(tmp_path / "elsewhere/.git/objects") + "\n")
+    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root)
+    assert res.returncode == 1, res.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["resolved_ids"] == ["bare", "mirror"], report["instances"]
+    assert report["error_ids"] == ["borrowing"] and "borrows objects" in report["instances"]["borrowing"]["message"]
