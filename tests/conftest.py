@@ -43,6 +43,44 @@ def pytest_make_collect_report(collector):
         report.outcome, report.longrepr = "failed", f"skipped under CI=true (every test must run in CI): {reason}"
 
 
+# Plain tests that take 5 s or more each (whole end-to-end runs: CLI subprocesses, evolve searches, wheel
+# builds), measured with `--durations` on the fast set, and the real SWE-bench instance (its snapshot
+# is fetched by scripts/test, not by --fast). A new slow test belongs here too.
+HEAVY = (
+    "tests/e2e/test_all_attacks_at_once.py",
+    "tests/e2e/test_demo.py",
+    "tests/e2e/test_hostile_repo_config.py",
+    "tests/e2e/test_output_escaping.py",
+    "tests/e2e/test_packaging.py::test_a_scripted_solve_runs_from_the_installed_wheel",
+    "tests/e2e/test_packaging.py::test_the_wheel_carries_the_seed_scaffold",
+    "tests/e2e/test_runner_library.py::test_cancel_during_validation_is_cancelled_with_nothing_left",
+    "tests/e2e/test_solve_cli.py::test_apply_refuses_an_unvalidated_patch",
+    "tests/e2e/test_solve_cli.py::test_apply_writes_only_the_validated_patch",
+    "tests/e2e/test_solve_cli.py::test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing",
+    "tests/e2e/test_solve_cli.py::test_unknown_model_is_a_clear_error_and_recorded",
+    "tests/e2e/test_solve_cli.py::test_without_apply_the_tree_is_untouched_and_exit_is_0",
+    "tests/e2e/test_solve_forged.py",
+    "tests/eval/test_eval_environments.py::test_the_named_python_runs_the_tests_and_its_env_is_built_once",
+    "tests/eval/test_eval_untrusted_tasks.py::test_requirements_install_as_wheels_in_a_sandbox_and_an_sdist_never_builds",
+    "tests/eval/test_real_swebench.py",
+    "tests/evolve/test_compare.py::test_compare_on_held_out_tasks_then_resume_with_the_overlap_warning",
+    "tests/evolve/test_evolve_cli.py::test_archive_commands_show_the_search",
+    "tests/evolve/test_evolve_cli.py::test_kill_9_at_random_moments_then_resume_loses_and_duplicates_nothing",
+    "tests/evolve/test_example.py",
+    "tests/evolve/test_reward_hacking.py",
+    "tests/evolve/test_search_sim.py",
+    "tests/llm/test_llm_import_cost.py::test_a_model_call_does_import_it",
+    "tests/llm/test_llm_local_crash.py::test_a_server_busy_reading_a_long_prompt_is_slow_not_dead",
+    "tests/lsp/test_apply_links.py::test_apply_refuses_a_path_through_a_symlink_in_the_folder",
+    "tests/lsp/test_cancel_concurrency.py",
+    "tests/lsp/test_lsp_transport.py::test_tcp_with_the_token_still_takes_the_model_only_from_the_users_config",
+    "tests/lsp/test_run_apply.py",
+    "tests/sandbox/test_hardening.py::test_memory_limit_holds_for_the_whole_sandbox",
+    "tests/taskgen/test_gen.py",
+    "tests/taskgen/test_recipe.py::test_a_recipe_builds_one_task_set_from_several_sdists",
+    "tests/taskgen/test_sdist_bombs.py::test_bench_gen_refuses_an_sdist_with_too_many_members",
+    "tests/taskgen/test_statement.py::test_gen_with_a_model_writes_bug_reports_and_refuses_one_that_quotes_the_fix",
+)
 # `scripts/test --fast` (the edit-test loop) deselects these with -m; the default run keeps them all.
 # Each marker names what its tests need beyond the venv; tests get them here, by path, so one list
 # says which tests need what (the `docker` ones are marked where they are: the `backend` fixtures'
@@ -54,7 +92,8 @@ NEEDS = {
     "ray": ("a local Ray cluster (seconds to start each)",
             ("tests/eval/test_eval_ray.py", "tests/evolve/test_evolve_ray.py", "tests/executors/test_ray_",
              "tests/executors/test_executor_input.py::test_an_unreachable_cluster")),
-    "heavy": ("tens of seconds of plain work each: too long for the fast tier", ()),
+    "heavy": ("nothing outside the venv, but 5 s or more each (measured with --durations on 2 busy cores): "
+              "too long for the fast tier", HEAVY),
 }
 
 
