@@ -1,8 +1,11 @@
 """Grade one prediction: the patch in a fresh sandbox, the instance's tests, the official rule.
 
 The steps are selfcoder.validate's (apply fallback chain `git apply` → `git apply --3way` →
-`patch --fuzz`; the test patch on top; test files and test configuration from the snapshot,
-never the patch; the test command with the instance's log parser); the decision is the
+`patch --fuzz`; the files the test patch touches put back, the test patch on top — for an
+official instance, as the official harness does, and the files that could swap the test runner
+(conftest.py, a stand-in pytest, *.dist-info, *.pth) also from the snapshot; for selfcoder's own
+tasks (no test patch) every test file and test configuration from the snapshot; the test command
+with the instance's log parser; the canaries and the diff scan for all); the decision is the
 official harness's (`grading.py`), taken from the status map of the run with the patch:
 
 - `resolved`: RESOLVED_FULL;
@@ -133,6 +136,10 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
         source=task.repo_path, commit=task.base_commit, test_cmd=env.wrap(test_cmd) if test_cmd else None,
         fail_to_pass=task.fail_to_pass, pass_to_pass=task.pass_to_pass, test_patch=task.test_patch,
         log_parser=parser,
+        # an official instance is graded as the official harness does: only the test patch's files
+        # are reset, the runner-swap protections stay (validate/protected.py); selfcoder's own tasks
+        # (no test patch) keep the stricter rule
+        reset="official" if (task.test_patch or "").strip() else "strict",
     )
 
     def open_with_env(spec: SandboxSpec, backend_name: str):

@@ -18,6 +18,15 @@ verdict. What counts:
 - the grader's own scratch directory (`.selfcoder-validate/`: patch files, reports, canaries);
 - the test command's own files: every word of `test_cmd` that names a file in the repository
   (`./run_tests.sh`, `bin/test`, `tests/runtests.py`).
+
+For an official SWE-bench instance (one with a `test_patch`), the official harness resets only
+the files the test patch touches, so a patch's change to another test file or to `setup.cfg`,
+`setup.py`, `pyproject.toml`, ... is tested: grading it otherwise would grade gold patches that
+touch such files differently from the leaderboard. There `verdict_files(official=True)` keeps
+only what could swap the test runner or load code into it before any test runs (`RUNNER_NAMES`,
+`*.pth`, `is_runner_file`, the test command's own files): security matters more than fidelity
+there, and no gold patch needs them. The canaries and the diff scan (canary.py, tamper.py) stay
+for every instance.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from selfcoder.validate.workspace import SCRATCH
 TEST_DIRS = {"test", "tests", "testing"}
 CONFIG_NAMES = {"conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", "setup.py", "noxfile.py",
                 ".coveragerc", "sitecustomize.py", "usercustomize.py"}
+RUNNER_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py"}  # imported by pytest / Python itself
 RUNNER_TOP = {"pytest.py", "py.py", "pytest", "_pytest", "pluggy"}  # first path component
 METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
@@ -70,13 +80,14 @@ def command_files(test_cmd: str) -> set[str]:
     return found
 
 
-def verdict_files(paths: list[str], test_cmd: str) -> list[str]:
-    """Those of `paths` (what a patch touches) that must come from the snapshot, not the patch."""
+def verdict_files(paths: list[str], test_cmd: str, *, official: bool = False) -> list[str]:
+    """Those of `paths` (what a patch touches) that must come from the snapshot, not the patch;
+    `official`: only those that could swap the runner (an official instance, see above)."""
     script = command_files(test_cmd)
     keep = []
     for path in paths:
         name = PurePosixPath(path).name
-        if (is_test_file(path) or name in CONFIG_NAMES or name.endswith(".pth") or is_runner_file(path)
-                or path.removeprefix("./") in script):
+        runner = name in RUNNER_NAMES or name.endswith(".pth") or is_runner_file(path) or path.removeprefix("./") in script
+        if runner or (not official and (is_test_file(path) or name in CONFIG_NAMES)):
             keep.append(path)
     return keep

@@ -93,7 +93,7 @@ class _Validation:
         if not applied.ok:
             self._timed("apply_s", started)
             return self.finish("patch_failed", "the patch does not apply: " + _last_line(applied.attempts[0][2]))
-        v.restored_files = verdict_files(ws.patched_files(self.patch), task.command)
+        v.restored_files = verdict_files(ws.patched_files(self.patch), task.command, official=task.reset == "official")
         ws.restore_files(sb, base, v.restored_files)
         hits = scan_patch(self.patch, skip=set(v.restored_files), old_text=lambda path: ws.read_at(sb, base, path))
         v.suspicious += [f"the patch reaches into the test framework: {hit}" for hit in hits]

@@ -41,6 +41,10 @@ class ValidationTask(BaseModel):
     pass_to_pass: list[str] = Field(default_factory=list)
     test_patch: str | None = None  # applied before the tests run, as in SWE-bench
     log_parser: str | None = None  # a name in `selfcoder.validate.parsers`; None: chosen from test_cmd
+    # which of the patch's files are put back before the tests (protected.py): "strict" = every test
+    # file and test configuration; "official" = as the SWE-bench harness (only the test patch's files),
+    # except what could swap the test runner
+    reset: Literal["strict", "official"] = "strict"
 
     @property
     def command(self) -> str:

@@ -123,3 +123,67 @@ def test_a_bare_or_mirror_clone_is_a_repository_checked_out_at_base_commit(tmp_p
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["resolved_ids"] == ["bare", "mirror"], report["instances"]
     assert report["error_ids"] == ["borrowing"] and "borrows objects" in report["instances"]["borrowing"]["message"]
+
+
+def diff(path: str, old: str | None, new: str | None) -> str:
+    """A git diff of one whole file (None: absent)."""
+    a, b = old.splitlines() if old else [], new.splitlines() if new else []
+    head = f"diff --git a/{path} b/{path}\n" + ("new file mode 100644\n" if old is None else "")
+    head += f"--- {'/dev/null' if old is None else 'a/' + path}\n+++ {'/dev/null' if new is None else 'b/' + path}\n"
+    return head + f"@@ -{1 if a else 0},{len(a)} +{1 if b else 0},{len(b)} @@\n" + "".join(
+        f"-{line}\n" for line in a) + "".join(f"+{line}\n" for line in b)
+
+
+VALUE_TEST = ("from tests.helpers import EXPECTED\nimport calc\n\n\n"
+              "def test_value():\n    assert calc.value() == EXPECTED and calc.value() > 1\n")
+ALL_PASS = ("import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+            "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+
+
+def test_an_official_instance_resets_only_the_test_patch_files_but_never_a_runner_swap(tmp_path, sandbox_root):
+    """The gold patch also changes tests/helpers.py, which the test patch does not touch: the
+    official harness tests that change, so selfcoder does too for an instance with a test patch;
+    a conftest.py from the patch is still put back. A task of selfcoder's own (no test patch)
+    keeps the stricter rule: every test file from the snapshot."""
+    def repo(path: Path, *extra: tuple[str, str]) -> None:
+        files = {"calc.py": "def value():\n    return 1\n", "tests/__init__.py": "", "tests/helpers.py": "EXPECTED = 1\n",
+                 "tests/test_calc.py": "def test_old():\n    assert True\n", **dict(extra)}
+        for rel, text in files.items():
+            (path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (path / rel).write_text(text)
+
+    repo(tmp_path / "official")
+    repo(tmp_path / "own", ("tests/test_value.py", VALUE_TEST))
+    fix = diff("calc.py", "def value():\n    return 1\n", "def value():\n    return 2\n")
+    gold = fix + diff("tests/helpers.py", "EXPECTED = 1\n", "EXPECTED = 2\n")
+    common = {"test_cmd": "python3 -m pytest -q tests/test_value.py tests/test_calc.py", "patch": gold,
+              "FAIL_TO_PASS": ["tests/test_value.py::test_value"], "PASS_TO_PASS": ["tests/test_calc.py::test_old"]}
+    tasks = write_tasks(tmp_path / "tasks.jsonl",
+                        instance("official", "official", test_patch=diff("tests/test_value.py", None, VALUE_TEST), **common),
+                        instance("official-conftest", "official", test_patch=diff("tests/test_value.py", None, VALUE_TEST),
+                                 **common),
+                        instance("own", "own", **common))
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"instance_id": i, "model_name_or_path": "m", "model_patch": p}) + "\n" for i, p in (
+        ("official", gold), ("own", gold), ("official-conftest", fix + diff("conftest.py", None, ALL_PASS)))))
+    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--workers", "2", predictions=str(preds))
+    assert res.returncode == 0, res.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["resolved_ids"] == ["official"], report["instances"]
+    assert report["unresolved_ids"] == ["official-conftest", "own"], report["instances"]
+    records = {i: json.loads((tmp_path / "out" / "instances" / f"{i}.json").read_text()) for i in ("official-conftest", "own")}
+    assert "conftest.py" in records["official-conftest"]["message"]
+    assert records["official-conftest"]["grade"]["tests_status"]["FAIL_TO_PASS"]["failure"] == ["tests/test_value.py::test_value"]
+    assert "tests/helpers.py" in records["own"]["message"]
+
+
+def test_which_files_an_official_instance_takes_from_the_snapshot():
+    from selfcoder.validate.protected import verdict_files
+
+    paths = ["calc/ops.py", "conftest.py", "tests/conftest.py", "pkg/tests/helpers.py", "test_a.py", "setup.cfg",
+             "setup.py", "pyproject.toml", "tox.ini", "x/sitecustomize.py", "evil.pth", "pytest.py", "_pytest/main.py",
+             "lib/evil-1.dist-info/RECORD", ".selfcoder-validate/m1.py", "bin/test"]
+    runner_swaps = ["conftest.py", "tests/conftest.py", "x/sitecustomize.py", "evil.pth", "pytest.py", "_pytest/main.py",
+                    "lib/evil-1.dist-info/RECORD", ".selfcoder-validate/m1.py", "bin/test"]
+    assert verdict_files(paths, "bin/test -C --verbose", official=True) == runner_swaps
+    assert set(verdict_files(paths, "bin/test -C --verbose")) == set(paths) - {"calc/ops.py"}  # selfcoder's own tasks
