@@ -122,6 +122,7 @@ class Environment:
     install: str | None = None
     lib: Path | None = None  # LD_LIBRARY_PATH for a copied interpreter
     check: str | None = None  # "Python 3.11 (/usr/bin/python3.11)": the sandbox's own must run it
+    source: str = ""  # which spec it was built from (official_specs.py), for the instance record
 
     def wrap(self, test_cmd: str) -> str:
         parts = []

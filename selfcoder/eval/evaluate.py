@@ -32,7 +32,7 @@ from selfcoder.eval.environments import EnvironmentProblem, EnvSpec, prepare
 from selfcoder.eval.instance import InstanceJob, StopEvaluation, run_instance
 from selfcoder.eval.report import write_outputs
 from selfcoder.eval.store import ResultStore, patch_digest
-from selfcoder.eval.tasks import extra
+from selfcoder.eval.official_specs import task_environment
 from selfcoder.executors import ExecutorError, LocalExecutor
 from selfcoder.sandbox.base import Limits
 from selfcoder.task import Task
@@ -187,7 +187,7 @@ class Evaluation:
 
     # -- one instance ------------------------------------------------------------------------------
     def _environment(self, task: Task):
-        spec = EnvSpec.from_task_field(extra(task, "environment"))
+        spec, source = task_environment(task)
         if spec is None:
             return None
         with self._lock:
@@ -201,7 +201,7 @@ class Evaluation:
             env = self._envs[spec]
         if isinstance(env, EnvironmentProblem):
             raise env
-        return env
+        return dataclasses.replace(env, source=source)
 
     def _job(self, task: Task) -> InstanceJob:
         return InstanceJob(task=task, settings=self.settings, run_dir=self.store.run_dir(task.instance_id),

@@ -54,6 +54,7 @@ class InstanceGrade:
     # {"apply": text, "test": text}, each bounded (`bounded`); the result store writes them as files
     # (OUT/logs/<id>/apply.log, test.log) and keeps their paths in the record instead
     logs: dict[str, str] = field(default_factory=dict)
+    environment: str = ""  # which spec the test environment was built from (official_specs.py)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -153,7 +154,7 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
         raise Cancelled(cancel.reason or "cancelled")
     grade = InstanceGrade(outcome="error", verdict_status=verdict.status, apply_method=verdict.apply_method,
                           parser=parser, message=verdict.message, suspicious=list(verdict.suspicious),
-                          logs=_logs(verdict))
+                          logs=_logs(verdict), environment=env.source)
     after = verdict.run("after")
     grade.test_s = round(sum(r.duration_s for r in verdict.runs), 3)
     grade.duration_s = round(time.monotonic() - started, 3)

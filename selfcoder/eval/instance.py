@@ -14,6 +14,7 @@ starts, a rerun with more money does this instance) and `Cancelled`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,10 @@ from typing import Any, Callable
 from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
 from selfcoder.errors import SelfcoderError
-from selfcoder.eval.environments import EnvironmentProblem, EnvSpec, prepare
+from selfcoder.eval.environments import EnvironmentProblem, prepare
 from selfcoder.eval.grade import InstanceGrade, grade_instance
+from selfcoder.eval.official_specs import task_environment
 from selfcoder.eval.store import patch_digest
-from selfcoder.eval.tasks import extra
 from selfcoder.sandbox.base import Limits
 from selfcoder.status import RunStatus
 from selfcoder.task import Task
@@ -103,8 +104,8 @@ class InstanceJob:
 
 def prepared_environment(task: Task, *, backend: str, log: Callable[[str], None] = lambda s: None):
     """The task's test environment, built once per spec on this machine (a disk cache under a lock)."""
-    spec = EnvSpec.from_task_field(extra(task, "environment"))
-    return None if spec is None else prepare(spec, backend, log=log)
+    spec, source = task_environment(task)
+    return None if spec is None else dataclasses.replace(prepare(spec, backend, log=log), source=source)
 
 
 def run_instance(job: InstanceJob, *, cancel: CancelToken) -> dict:

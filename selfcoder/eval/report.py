@@ -28,7 +28,7 @@ def build_report(tasks: list[Task], records: dict[str, dict], *, submitted: list
     }
     for i, r in done.items():  # how each was graded: the official parser/grading or selfcoder's
         instances[i].update(parser=(r.get("grade") or {}).get("parser"), grading=(r.get("grade") or {}).get("grading"),
-                            logs=r.get("logs") or {})
+                            logs=r.get("logs") or {}, environment=(r.get("grade") or {}).get("environment") or "")
     return {
         "total_instances": len(ids),
         "submitted_instances": len(submitted),
