@@ -5,6 +5,8 @@
 
 Modules: `tasks` (task sets, bad lines reported), `predictions` (the official JSONL),
 `grading` (the official rule), `grade` (one prediction in a fresh sandbox), `environments`
-(cached virtualenvs per Python version), `store` (one result file per finished instance:
-resume), `evaluate` (the worker pool), `report` (report.json and the summary table).
+(cached virtualenvs per Python version), `official_specs` (the environment of an official
+instance that names none, from swebench's spec for its repo and version), `store` (one result
+file and the logs per finished instance: resume), `evaluate` (the worker pool), `report`
+(report.json and the summary table).
 """
