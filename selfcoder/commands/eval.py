@@ -47,6 +47,8 @@ def eval_command(
     if predictions is not None and agent is not None:
         raise SelfcoderError("give either --agent (run an agent) or --predictions (grade), not both")
     console = Console(stderr=True)
+    if not console.is_terminal:  # a log file: one line per message, never folded at 80 columns
+        console = Console(stderr=True, soft_wrap=True)
     task_set = load_task_set(tasks_file, repos_root)
     for problem in task_set.problems:
         console.print(f"[yellow]skipped: {markup(problem)}[/]")

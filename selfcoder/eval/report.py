@@ -69,6 +69,10 @@ def write_outputs(out: Path, tasks: list[Task], records: dict[str, dict], *, sub
     return report
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def summary_table(report: dict):
     """A rich table: one row per instance, then the totals. Ids are never cut (an id is what a
     user copies into `--instances`): that column does not wrap and is as wide as the longest id;
@@ -99,7 +103,7 @@ def summary_table(report: dict):
         outcome = row["outcome"]
         table.add_row(markup(i), f"[{colours.get(outcome, 'white')}]{outcome}[/]",
                       *figures(row.get("tokens"), row.get("cost_usd"), row.get("wall_s")),
-                      markup((row.get("message") or "")[:200]))
+                      markup(_cut(row.get("message") or "", 300)))
     totals = report["totals"]
     table.add_row("[bold]total[/]", "", *figures(totals["tokens"], totals["cost_usd"], totals["wall_s"]),
                   f"{report['unresolved_instances']} unresolved, {report['empty_patch_instances']} empty, "

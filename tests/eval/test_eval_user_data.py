@@ -165,9 +165,14 @@ def test_an_official_instance_resets_only_the_test_patch_files_but_never_a_runne
                         instance("own", "own", **common))
     preds = tmp_path / "preds.jsonl"
     preds.write_text("".join(json.dumps({"instance_id": i, "model_name_or_path": "m", "model_patch": p}) + "\n" for i, p in (
-        ("official", gold), ("own", gold), ("official-conftest", fix + diff("conftest.py", None, ALL_PASS)))))
-    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--workers", "2", predictions=str(preds))
+        ("own", fix), ("official", gold), ("unknown", gold), ("own", gold),
+        ("official-conftest", fix + diff("conftest.py", None, ALL_PASS)))))
+    res = selfcoder_eval(tasks, tmp_path / "out", sandbox_root, "--workers", "2", predictions=str(preds), columns=80)
     assert res.returncode == 0, res.stderr
+    # as the official harness: the last prediction for an id counts; both lines are named, on one line each
+    assert f"skipped: {preds}:1: the prediction for own is replaced by the one on line 4 (the last one counts, " \
+           "as in the official harness)\n" in res.stderr
+    assert f"skipped: {preds}:3: a prediction for unknown, which is not in the task set\n" in res.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["resolved_ids"] == ["official"], report["instances"]
     assert report["unresolved_ids"] == ["official-conftest", "own"], report["instances"]
