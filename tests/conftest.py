@@ -54,6 +54,7 @@ HEAVY = (
     "tests/e2e/test_packaging.py::test_a_scripted_solve_runs_from_the_installed_wheel",
     "tests/e2e/test_packaging.py::test_the_wheel_carries_the_seed_scaffold",
     "tests/e2e/test_runner_library.py::test_cancel_during_validation_is_cancelled_with_nothing_left",
+    "tests/e2e/test_solve_attempts.py::test_the_cli_runs_all_attempts_when_asked",
     "tests/e2e/test_solve_cli.py::test_apply_refuses_an_unvalidated_patch",
     "tests/e2e/test_solve_cli.py::test_apply_writes_only_the_validated_patch",
     "tests/e2e/test_solve_cli.py::test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing",
@@ -88,7 +89,8 @@ HEAVY = (
 NEEDS = {
     "editors": ("code-server, Chromium, tmux (scripts/ensure-editors.sh) or a real Neovim session",
                 ("tests/editors/test_vscode.py", "tests/editors/test_vscode_bad_input.py",
-                 "tests/editors/test_nvim_tui.py", "tests/editors/test_nvim_plugin.py", "tests/lsp/test_neovim.py")),
+                 "tests/editors/test_nvim_tui.py", "tests/editors/test_nvim_plugin.py", "tests/lsp/test_neovim.py",
+                 "tests/lsp/test_apply_links.py::test_neovim_")),
     "ray": ("a local Ray cluster (seconds to start each)",
             ("tests/eval/test_eval_ray.py", "tests/evolve/test_evolve_ray.py", "tests/executors/test_ray_",
              "tests/executors/test_executor_input.py::test_an_unreachable_cluster")),

@@ -11,6 +11,7 @@ fails when one is gone, so the list only shrinks.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "selfcoder"
@@ -57,6 +58,7 @@ def module_name(path: Path, package: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
 def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
     """module -> the selfcoder modules it imports (`from pkg import mod` names the module)."""
     files = {module_name(p, package): p for p in package.rglob("*.py") if "demo_repo" not in p.parts}
