@@ -25,6 +25,7 @@ SUITE = "bookworm"
 PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-pytest", "git", "patch", "bash")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SANDBOX_UID = 10001  # not a user on typical hosts, so files it writes are not mistaken for anyone's
+IMAGE_DIRS = ("workspace", "agent", "run/selfcoder", "opt/selfcoder")  # the backend's mount points
 SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 
 # `docker import --change` instructions: what `docker run` uses when the backend passes nothing.
@@ -130,7 +131,7 @@ def _finish_rootfs(rootfs: Path) -> None:
         f.write(f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:selfcoder sandbox:/tmp:/bin/bash\n")
     with open(etc / "group", "a") as f:
         f.write(f"sandbox:x:{SANDBOX_UID}:\n")
-    for d in ("workspace", "agent", "run/selfcoder", "opt/selfcoder"):
+    for d in IMAGE_DIRS:
         (rootfs / d).mkdir(parents=True, exist_ok=True)
     for d in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for entry in (rootfs / d).glob("*"):
