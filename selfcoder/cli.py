@@ -40,21 +40,15 @@ def _root(
 app.add_typer(config_cmd.app, name="config")
 
 
-def _register_optional() -> None:
-    """Add the command groups that exist in this checkout (each lands with its capability)."""
+def _register_commands() -> None:
+    """Add every command group (a missing module is a broken install: let it raise)."""
     import importlib
 
     for name in ("model", "sandbox", "solve", "demo", "lsp", "eval", "evolve", "archive", "bench"):
-        try:
-            module = importlib.import_module(f"selfcoder.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"selfcoder.commands.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"selfcoder.commands.{name}").register(app)
 
 
-_register_optional()
+_register_commands()
 
 
 def _terminate_like_ctrl_c() -> None:

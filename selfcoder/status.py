@@ -1,5 +1,5 @@
 """One `RunStatus` for every part that reports how a run ended: the runner, solve, apply,
-validation, the CLI, and later eval, evolve and the language server.
+validation, the CLI, eval, evolve and the language server.
 
 It is a `str` enum, so `result.json` and every JSON report keep plain strings
 (`"resolved"`), and comparisons with strings read in from disk still work.

@@ -23,7 +23,6 @@ must not reach `~/.ssh`) and the home directory itself or one that holds it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -199,7 +198,3 @@ def log_parser_of(task: Task) -> str | None:
     if is_pytest_command(cmd):
         return "pytest-ra"
     return None
-
-
-def dump_task(task: Task) -> str:
-    return json.dumps(task.to_json())

@@ -1,6 +1,6 @@
 """The `Sandbox` interface every backend implements, and the values it passes around.
 
-Callers (runner, validator, CLI, later eval/evolve/lsp) only ever see this module's
+Callers (runner, validator, CLI, eval, evolve, the language server) only ever see this module's
 types; they pick a backend by name through `selfcoder.sandbox.open_sandbox`.
 """
 

@@ -4,8 +4,10 @@
     verdict = validate(ValidationTask(source=repo, fail_to_pass=[...]), patch, backend="local")
     verdict.status  # resolved | unresolved | patch_failed | test_cmd_failed | error
 
-Modules: `verdict` (the data), `apply` (patch fallback chain, git checkpoints in the sandbox),
-`parsers` + `junit` (test output → statuses), `report` (the resolved rule), `validator` (steps).
+Modules: `verdict` (the data), `workspace` (the sandbox's copy: patch fallback chain, git
+checkpoints), `protected` (the files that decide a verdict, restored from the snapshot),
+`canary` + `tamper` (forged reports: canary tests, the diff scan), `parsers` + `junit` + `swe_logs`
+(test output → statuses), `report` (the resolved rule), `validator` (the steps).
 """
 
 from selfcoder.validate.parsers import LogParser, get_parser, parser_names, register_parser
