@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "selfcoder"
 # Lowest first. A module belongs to the longest name listed that is its own name or a package above it.
 LAYERS: list[tuple[str, ...]] = [
     # base: no selfcoder machinery, used by everything
-    ("selfcoder", "selfcoder.errors", "selfcoder.safe_text", "selfcoder.private_files", "selfcoder.config_trust",
+    ("selfcoder", "selfcoder.errors", "selfcoder.safe_text", "selfcoder.files", "selfcoder.config_trust",
      "selfcoder.config", "selfcoder.agent_events", "selfcoder.events", "selfcoder.status", "selfcoder.cancel",
      "selfcoder.task", "selfcoder.gitsafe", "selfcoder.patch_paths", "selfcoder.repo_files",
      "selfcoder.fingerprint", "selfcoder.scaffold", "selfcoder.worktree_apply"),

@@ -7,11 +7,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from selfcoder.errors import SelfcoderError
+from selfcoder.files import atomic_write
 from selfcoder.task import Task
 
 KEYS = ("instance_id", "model_name_or_path", "model_patch")
@@ -83,17 +82,3 @@ def write_predictions(path: Path, predictions: list[dict]) -> None:
     """Write atomically (temp file + rename): a reader never sees half a file."""
     text = "".join(json.dumps({k: p.get(k, "") for k in KEYS}) + "\n" for p in predictions)
     atomic_write(Path(path), text)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from selfcoder.eval.predictions import atomic_write, write_predictions
+from selfcoder.eval.predictions import write_predictions
+from selfcoder.files import atomic_write
 from selfcoder.task import Task
 
 SCHEMA_VERSION = 2

@@ -19,7 +19,7 @@ import re
 import threading
 from pathlib import Path
 
-from selfcoder.eval.predictions import atomic_write
+from selfcoder.files import atomic_write
 
 
 def _file_name(instance_id: str) -> str:

@@ -167,7 +167,7 @@ def _private_token() -> None:
         return
     from pathlib import Path
 
-    from selfcoder.private_files import make_private, new_secret, write_private
+    from selfcoder.files import make_private, new_secret, write_private
 
     path = Path.home() / ".ray" / "auth_token"
     if os.path.lexists(path):

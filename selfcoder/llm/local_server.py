@@ -45,7 +45,7 @@ from selfcoder.errors import ModelError
 from selfcoder.llm.cpus import available_cpus, resolve_threads  # noqa: F401 - part of this module's API
 from selfcoder.llm.local_model import llama_cpp_installed, model_path, verify
 from selfcoder.llm.models import LOCAL_ALIAS
-from selfcoder.private_files import new_secret, write_private
+from selfcoder.files import atomic_write, new_secret, write_private
 
 READY_TIMEOUT_S = 180.0
 CRASH_FILE = "last_crash.json"
@@ -210,9 +210,7 @@ def record_crash(server_pid: int, returncode: int, phase: str) -> dict:
               "what": describe_exit(returncode), "phase": phase, "log": str(state_dir() / "server.log"),
               "log_tail": tail, "hint": hint}  # fmt: skip
     path = state_dir() / CRASH_FILE
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(record, indent=2), sync=False)
     return record
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pygls.io_ import run_async
 
-from selfcoder.private_files import new_secret, write_private
+from selfcoder.files import new_secret, write_private
 
 MAX_FIRST_MESSAGE = 1 << 20
 FIRST_MESSAGE_TIMEOUT_S = 30.0

@@ -29,6 +29,7 @@ from pathlib import Path
 import psutil
 
 from selfcoder.errors import SandboxError
+from selfcoder.files import atomic_write
 
 UID_BASE = 100_000  # sandboxes run as UID_BASE + a random number (root only), one uid per sandbox
 UID_SPAN = 1_000_000_000
@@ -106,9 +107,7 @@ def write_owner(path: Path, **fields) -> None:
     it on its I/O directory: `write_owner(io_dir, kind="io", run_id=...)`."""
     info = read_owner(path) or {"pid": os.getpid(), "start": process_start_time(os.getpid()), "created": time.time()}
     info.update(fields)
-    tmp = path / (OWNER_FILE + ".tmp")
-    tmp.write_text(json.dumps(info))
-    os.replace(tmp, path / OWNER_FILE)
+    atomic_write(path / OWNER_FILE, json.dumps(info), sync=False)
 
 
 def read_owner(path: Path) -> dict | None:
