@@ -36,7 +36,8 @@ def drive(tmp_path: Path, repo: Path, sandbox_env: Path, mode: str, **extra: str
                           env=env, cwd=tmp_path, timeout=280, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     assert result.is_file(), f"nvim wrote no result (exit {done.returncode}): {done.stderr[-2000:]}"
     out = json.loads(result.read_text())
-    assert "error" not in out, out
+    results = [r.read_text() for r in sorted(repo.glob(".selfcoder/runs/*/result.json"))]  # why a run ended as it did
+    assert "error" not in out, json.dumps(out, indent=1) + "\nrun results: " + "\n".join(results)
     return out
 
 
