@@ -20,37 +20,35 @@ def _open(path: Path):
     return Archive(path, lock=False)
 
 
-def _scores(archive) -> dict[str, tuple[float | None, int]]:
-    own: dict[str, list[bool]] = {}
-    for e in archive.evaluations():
-        own.setdefault(e.node, []).append(e.resolved)
-    return {n: (sum(r) / len(r) if r else None, len(r)) for n, r in own.items()}
-
-
 def best_node(archive) -> str | None:
-    """The valid node with the highest score; more evaluations break ties (then the older node)."""
-    scores = _scores(archive)
-    ranked = [(s[0], s[1], -n.seq, n.id) for n in archive.nodes() if n.valid
-              for s in [scores.get(n.id, (None, 0))] if s[0] is not None]
-    return max(ranked)[3] if ranked else None
+    """The best valid node: the highest 95 % Wilson lower bound of its solve rate on the search's
+    task set, ties to the older node (selfcoder.evolve.stats.best_node: the search's notion too)."""
+    return archive.best()[0]
 
 
 @app.command("list")
 def list_nodes(archive_dir: Path = ARCHIVE) -> None:
-    """Every node: parent, status, score, evaluations."""
+    """Every node: parent, status, what it solved of its evaluations, the score nodes are ranked by
+    (the 95 % Wilson lower bound; * marks the best), and what the search spent."""
     from rich.console import Console
     from rich.table import Table
 
+    from selfcoder.evolve.stats import node_scores
     from selfcoder.safe_text import text
 
     archive = _open(archive_dir)
-    scores = _scores(archive)
-    table = Table("node", "parent", "status", "score", "evals", "origin / reason")
+    scores = node_scores(archive.nodes(), archive.evaluations(), archive.task_ids)
+    best = archive.best()[0]
+    table = Table("node", "parent", "status", "solved", "score", "origin / reason")
     for n in archive.nodes():
-        score, count = scores.get(n.id, (None, 0))
-        table.add_row(text(n.id), text(n.parent or "-"), n.status, "-" if score is None else f"{score:.2f}",
-                      str(count), text(((n.reason if not n.valid else n.problem) or "")[:80]))
+        solved, count, lower = scores.get(n.id, (0, 0, None))
+        table.add_row(text(n.id) + (" *" if n.id == best else ""), text(n.parent or "-"), n.status,
+                      f"{solved}/{count}" if count else "-", "-" if lower is None else f"{lower:.2f}",
+                      text(((n.reason if not n.valid else n.problem) or "")[:80]))
     Console().print(table)
+    spend = archive.db.spend()
+    typer.echo(f"best: {best or '-'} (*; score: the 95 % Wilson lower bound of its solve rate); spent "
+               f"${spend['cost_usd']:.4f}, of which ${spend['lost_cost_usd']:.4f} on work a kill or a stop cut off")
 
 
 @app.command("show")
@@ -104,14 +102,14 @@ def lineage(out: Path = typer.Option(..., "--out", help="FILE.svg, FILE.html or 
     from selfcoder.evolve.lineage import write_lineage
 
     archive = _open(archive_dir)
-    write_lineage(out, archive.nodes(), archive.evaluations(), best_node(archive))
+    write_lineage(out, archive.nodes(), archive.evaluations(), best_node(archive), archive.task_ids)
     typer.echo(f"wrote {out}")
 
 
 @app.command("compare")
 def compare(
-    a: str = typer.Argument(..., metavar="NODE", help="An archive node id, or 'seed' (the shipped seed scaffold)."),
-    b: str = typer.Argument(..., metavar="OTHER", help="The node to compare with (usually 'seed')."),
+    a: str = typer.Argument(..., metavar="NODE", help="An archive node id, 'best' (as `archive best`), or 'seed' (the archive's root)."),
+    b: str = typer.Argument(..., metavar="OTHER", help="The node to compare with (usually 'seed': the archive's root)."),
     tasks_file: Path = typer.Option(..., "--tasks", help="Held-out task set (JSONL): tasks the search never saw."),
     workers: int = typer.Option(1, "--workers", min=1, help="Instances at once, each in its own sandboxes."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output directory (one evaluation per node); reused to "
@@ -120,6 +118,7 @@ def compare(
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
     max_usd: Optional[float] = typer.Option(None, "--max-usd", help="Spend at most this much on both evaluations."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as one JSON object (progress stays on stderr)."),
+    repos_root: Optional[Path] = typer.Option(None, "--repos-root", help="A directory the task set's repo_path entries may also lie in (default: only the task file's own directory)."),
     archive_dir: Path = ARCHIVE,
 ) -> None:
     """Evaluate NODE and OTHER on held-out tasks: solve rates with 95 % Wilson intervals, the paired
@@ -139,8 +138,10 @@ def compare(
         raise SelfcoderError(f"compare {a} with another node (both sides are {a})")
     archive = _open(archive_dir)
     sides = [C.resolve_side(archive, a), C.resolve_side(archive, b)]
+    if sides[0].scaffold == sides[1].scaffold:
+        raise SelfcoderError(f"compare {a} with another node ({a} and {b} are the same node)")
     console = Console(stderr=True)
-    task_set = load_task_set(tasks_file)
+    task_set = load_task_set(tasks_file, repos_root)
     for problem in task_set.problems:
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
     tasks = task_set.tasks

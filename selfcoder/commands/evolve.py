@@ -1,7 +1,14 @@
 """`selfcoder evolve`: the self-improvement search (selfcoder/evolve/) with live progress.
 
-A new archive stores the run's config; `--resume` reads it back (options given again override
-the limits: --max-evals, --max-nodes, --max-usd, --workers) and goes on where a kill stopped."""
+A new archive stores the run's config and a digest of its task set; `--resume` reads it back
+(options given again override the limits: --max-evals, --max-nodes, --max-usd, --workers), refuses
+a task set that changed (naming the tasks added, removed or changed), removes what the killed run
+left (its sandboxes, their tmpfs, I/O dirs: `selfcoder sandbox gc`'s cleanup of dead owners) and
+goes on where the kill stopped; an archive whose creation a kill cut off is finished. `--max-usd`
+counts the archive's spend ledger: every model call, the killed work's too.
+An archive is data: the task file it names is loaded like any other (its repositories inside its
+directory or `--repos-root`, which is never read from the archive; its environments checked and
+built as `selfcoder eval` does), so a hostile archive runs nothing on the host."""
 
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ def evolve_command(
     seed: Optional[str] = typer.Option(None, "--seed", help="Scaffold of the root node: 'seed' (default) or a directory."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Sandbox backend: local (bubblewrap) or docker."),
     resume: bool = typer.Option(False, "--resume", help="Go on with an existing archive."),
+    repos_root: Optional[Path] = typer.Option(None, "--repos-root", help="A directory the task set's repo_path entries may also lie in (default: only the task file's own directory). Not stored in the archive: give it again with --resume."),
 ) -> None:
     """Evolve the agent: pick a parent, let it rewrite its own code, admit and evaluate the child.
     Exit 0 when a limit was reached, 130 on Ctrl-C (everything finished is kept: rerun with --resume)."""
@@ -58,16 +66,31 @@ def evolve_command(
     console = Console(stderr=True)
     given = {"policy": policy, "small": small, "admission_tests": admission_tests, "workers": workers,
              "max_evals": max_evals, "max_nodes": max_nodes}
+    if max_usd is not None and max_usd <= 0:
+        raise SelfcoderError("--max-usd must be greater than 0")
     if resume:
-        archive = Archive(archive_dir)
-        stored = archive.config
-        run = stored.get("run", {})
-        config = EvolveConfig(**{**stored.get("search", {}), **{k: v for k, v in given.items() if v is not None}})
-        tasks_file = tasks_file or Path(run["tasks"])
-        models = {k: v for k, v in run.get("models", {}).items()}
-        models.update({k: v for k, v in (("model", model), ("diagnosis", diagnosis_model),
-                                         ("modify", modify_model)) if v is not None})
-        max_usd = max_usd if max_usd is not None else run.get("max_usd")
+        archive = Archive(archive_dir)  # finishes an archive whose creation a kill cut off
+        try:
+            stored = archive.config
+            run = stored.get("run", {})
+            config = EvolveConfig(**{**stored.get("search", {}), **{k: v for k, v in given.items() if v is not None}})
+            tasks_file = tasks_file or Path(run["tasks"])
+            models = {k: v for k, v in run.get("models", {}).items()}
+            models.update({k: v for k, v in (("model", model), ("diagnosis", diagnosis_model),
+                                             ("modify", modify_model)) if v is not None})
+            max_usd = max_usd if max_usd is not None else run.get("max_usd")
+            if max_usd is not None and max_usd <= 0:
+                raise SelfcoderError("--max-usd must be greater than 0")
+            task_set = load_task_set(tasks_file, repos_root)
+            known = archive.db.get_meta("tasks")
+            now = task_set_meta(tasks_file, task_set)
+            if known is None:  # an archive from before the digest: from now on it is checked
+                archive.db.set_meta("tasks", now)
+            elif known.get("digest") != now["digest"]:
+                raise SelfcoderError(task_set_changes(known, now))
+        except BaseException:
+            archive.close()
+            raise
     else:
         if tasks_file is None:
             raise SelfcoderError("--tasks is required for a new archive")
@@ -76,12 +99,11 @@ def evolve_command(
         config = EvolveConfig(**{k: v for k, v in given.items() if v is not None})
         models = {"model": model, "diagnosis": diagnosis_model, "modify": modify_model}
         seed_dir = resolve_scaffold(seed or "seed")
+        task_set = load_task_set(tasks_file, repos_root)
         archive = Archive.create(archive_dir, seed_dir, {
             "search": config.to_json(),
-            "run": {"tasks": str(tasks_file.resolve()), "models": models, "max_usd": max_usd}})
-    if max_usd is not None and max_usd <= 0:
-        raise SelfcoderError("--max-usd must be greater than 0")
-    task_set = load_task_set(tasks_file)
+            "run": {"tasks": str(tasks_file.resolve()), "models": models, "max_usd": max_usd}},
+            tasks=task_set_meta(tasks_file, task_set))
     for problem in task_set.problems:
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
 
@@ -102,6 +124,8 @@ def evolve_command(
         if left <= 0:
             raise SelfcoderError(f"the archive has already spent ${max_usd:.4f}: raise --max-usd to go on")
         budget = Budget(max_tokens=BIG, max_cost_usd=left, max_calls=BIG)
+    if resume:  # what the killed run left (sandboxes, their tmpfs, I/O dirs): as `selfcoder sandbox gc`
+        _collect_leftovers(console, settings)
     pool = None
     try:
         if executor == "ray":
@@ -124,8 +148,62 @@ def evolve_command(
     p = search.progress
     if search.stop_reason:
         console.print(f"[yellow]stopped: {markup(search.stop_reason)}[/]")
-    console.print(f"done: {p.nodes} nodes ({p.invalid} invalid), {p.evaluations} evaluations, "
-                  f"best {markup(p.best) or '-'} ({_score(p.best_score)}), ${p.cost_usd:.4f}")
+    lost = f" (${p.lost_usd:.4f} of it on work a kill or a stop cut off)" if p.lost_usd else ""
+    console.print(f"done: {p.nodes} nodes ({p.invalid} invalid or failed), {p.evaluations} evaluations, "
+                  f"best {markup(p.best) or '-'} ({_score(p.best_score)}), ${p.cost_usd:.4f}{lost}")
+
+
+def task_set_meta(tasks_file: Path, task_set) -> dict:
+    """What the archive keeps of its task set: the file, a digest of each task's JSON line (in
+    task-set order) and of them all. `--resume` refuses a task set whose digest differs."""
+    import hashlib
+    import json
+
+    wanted = {t.instance_id for t in task_set.tasks}
+    ids: dict[str, str] = {}
+    for line in Path(tasks_file).read_text().splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        name = data.get("instance_id") if isinstance(data, dict) else None
+        if name in wanted and name not in ids:
+            ids[name] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(list(ids.items())).encode()).hexdigest()[:16]
+    return {"file": str(Path(tasks_file).resolve()), "digest": digest, "ids": ids}
+
+
+def task_set_changes(known: dict, now: dict) -> str:
+    """The refusal of a changed task set, naming what changed."""
+    from selfcoder.safe_text import visible
+
+    old, new = known.get("ids") or {}, now["ids"]
+
+    def names(ids: list[str]) -> str:
+        return ", ".join(visible(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+
+    parts = [f"{len(ids)} {what} ({names(ids)})" for what, ids in (
+        ("added", [i for i in new if i not in old]), ("removed", [i for i in old if i not in new]),
+        ("changed", [i for i in new if i in old and old[i] != new[i]])) if ids]
+    if not parts:
+        parts = ["the same tasks in another order"]
+    return (f"--resume: the task set {visible(now['file'])} is not the one this archive's search used "
+            f"({visible(known.get('file') or '?')}): {'; '.join(parts)}. Scores on different task sets do not "
+            "compare: give the original task set, or start a new archive")
+
+
+def _collect_leftovers(console, settings) -> None:
+    from selfcoder.errors import SandboxError
+    from selfcoder.sandbox.gc import gc
+
+    try:
+        report = gc(docker=settings.sandbox.backend == "docker")
+    except (SandboxError, OSError) as e:
+        console.print(f"[yellow]could not remove what killed runs left: {e}; try `selfcoder sandbox gc`[/]")
+        return
+    if not report.empty:
+        console.print(f"removed what killed runs left: {len(report.directories)} directories, "
+                      f"{len(report.processes)} processes, {len(report.containers)} containers")
 
 
 def _score(value) -> str:

@@ -11,6 +11,13 @@ A node is written in this order: git commit + tag, then `nodes/<id>/` (temp dir 
 then its database row, which is the commit point. `open()` removes whatever a kill left
 before the row (a tag, a directory, a temp dir), so no node is ever half-written.
 
+An archive is made in this order, under its lock: the git repository, then archive.db with the
+run's config, the seed and the task set in one transaction, then the root node. A kill before
+the config is stored leaves a directory that a new `create` clears and makes again; a kill
+after it leaves an archive without a root, which opening it for writing (`--resume`) finishes
+(the root from the stored seed) and a new `create` makes again: never an archive that resumes
+as empty, nor one that blocks a new one.
+
 Git runs with the hardened environment of selfcoder.gitsafe (no system/global config, no
 hooks): a child's files are untrusted data, stored, never run on the host.
 """
@@ -33,6 +40,10 @@ from selfcoder.scaffold import copy_scaffold
 
 ROOT = "root"
 DB_FILE = "archive.db"
+STATUSES = ("valid", "invalid", "failed")
+# what a create that was cut off can have left (nothing a user made)
+CREATION_LEFTOVERS = {"scaffolds.git", "lock", "nodes", DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm",
+                      f"{DB_FILE}-journal"}
 
 
 class ArchiveBusy(SelfcoderError):
@@ -47,51 +58,112 @@ def _repo(path: Path):
     return repo
 
 
+def _take_lock(root: Path) -> int:
+    fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ArchiveBusy(f"{root}: another selfcoder evolve is using this archive") from None
+    return fd
+
+
+def _unfinished(root: Path) -> bool:
+    """Whether `root` holds only what an archive creation cut off by a kill leaves: creation's
+    files and no root node row (so nothing a search made)."""
+    if not root.is_dir() or not all(p.name in CREATION_LEFTOVERS for p in root.iterdir()):
+        return False
+    if not (root / DB_FILE).is_file():
+        return True
+    import sqlite3
+
+    conn = sqlite3.connect(str(root / DB_FILE), timeout=30)  # we hold the archive's lock
+    try:
+        return conn.execute("SELECT COUNT(*) FROM nodes").fetchone()[0] == 0
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):  # cut off while the schema was made
+            return True
+        raise SelfcoderError(f"{root / DB_FILE}: {e}") from None
+    finally:
+        conn.close()
+
+
 class Archive:
-    def __init__(self, root: Path, *, lock: bool = True):
+    def __init__(self, root: Path, *, lock: bool = True, _lock_fd: int | None = None):
         self.root = Path(root).expanduser().resolve()
         if not (self.root / DB_FILE).is_file():
             raise SelfcoderError(f"{self.root}: not an evolve archive (no {DB_FILE})")
-        self._lock_fd = None
-        if lock:
-            self._lock_fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        self._lock_fd = _lock_fd
+        if lock and _lock_fd is None:
+            self._lock_fd = _take_lock(self.root)
+        try:
+            self.db = ArchiveDB(self.root / DB_FILE)
+            self._write_lock = threading.Lock()
+            self.git_dir = self.root / "scaffolds.git"
+            self.repo = _repo(self.git_dir)
+            if lock:
+                self._recover()
+                self._finish_creation()
+        except BaseException:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            if self._lock_fd is not None:
                 os.close(self._lock_fd)
-                raise ArchiveBusy(f"{self.root}: another selfcoder evolve is using this archive") from None
-        self.db = ArchiveDB(self.root / DB_FILE)
-        self._write_lock = threading.Lock()
-        self.git_dir = self.root / "scaffolds.git"
-        self.repo = _repo(self.git_dir)
-        if lock:
-            self._recover()
+                self._lock_fd = None
+            raise
 
     # -- create / open ----------------------------------------------------------------------------
     @classmethod
-    def create(cls, root: Path, seed: Path, config: dict) -> "Archive":
-        """A new archive whose root node is a copy of the scaffold `seed`."""
+    def create(cls, root: Path, seed: Path, config: dict, *, tasks: dict | None = None) -> "Archive":
+        """A new archive whose root node is a copy of the scaffold `seed`; `tasks` (the task set's
+        file and digests) is stored with the config, for `--resume` to check."""
         import git
 
         root = Path(root).expanduser().resolve()
-        if (root / DB_FILE).exists():
-            raise SelfcoderError(f"{root}: already an archive; add --resume to go on with it")
-        if root.exists() and any(root.iterdir()):
-            raise SelfcoderError(f"{root}: exists and is not empty; choose a new directory for the archive")
         root.mkdir(parents=True, exist_ok=True)
-        empty = Path(tempfile.mkdtemp(prefix="selfcoder-git-template-"))
+        names = {p.name for p in root.iterdir()}
+        if names - CREATION_LEFTOVERS:  # (no lock file is left in a directory that is not ours)
+            if DB_FILE in names:
+                raise SelfcoderError(f"{root}: already an archive; add --resume to go on with it")
+            raise SelfcoderError(f"{root}: exists and is not empty; choose a new directory for the archive")
+        fd = _take_lock(root)
         try:
-            git.Repo.init(str(root / "scaffolds.git"), bare=True, template=str(empty), allow_unsafe_options=True,
-                          env=git_env({"GIT_CEILING_DIRECTORIES": "/"}))
-        finally:
-            shutil.rmtree(empty, ignore_errors=True)
-        db = ArchiveDB(root / DB_FILE)
-        db.set_meta("config", config)
-        db.set_meta("seed", str(seed))
-        db.close()
-        archive = cls(root)
-        archive.add_node(seed, parent=None, status="valid", origin={"problem": f"copy of the seed scaffold {seed}"})
-        return archive
+            if _unfinished(root):  # a creation cut off by a kill: nothing of value, make it again
+                for entry in root.iterdir():
+                    if entry.name != "lock":
+                        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            else:
+                raise SelfcoderError(f"{root}: already an archive; add --resume to go on with it")
+            empty = Path(tempfile.mkdtemp(prefix="selfcoder-git-template-"))
+            try:
+                git.Repo.init(str(root / "scaffolds.git"), bare=True, template=str(empty), allow_unsafe_options=True,
+                              env=git_env({"GIT_CEILING_DIRECTORIES": "/"}))
+            finally:
+                shutil.rmtree(empty, ignore_errors=True)
+            db = ArchiveDB(root / DB_FILE)
+            meta = {"config": config, "seed": str(seed)}
+            if tasks is not None:
+                meta["tasks"] = tasks
+            db.set_metas(meta)  # one transaction: from here on the archive can be finished
+            db.close()
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(root, _lock_fd=fd)  # adds the root node (`_finish_creation`)
+
+    def _finish_creation(self) -> None:
+        """Add the root node when the archive has none: a new archive, or one whose creation a
+        kill cut off after its config was stored."""
+        if self.db.node(ROOT) is not None:
+            return
+        seed = self.db.get_meta("seed")
+        if self.db.get_meta("config") is None or seed is None:
+            raise SelfcoderError(f"{self.root}: the archive's creation was cut off before its config was stored; "
+                                 "make it again (the same command without --resume)")
+        if not (Path(seed) / "main.py").is_file():
+            raise SelfcoderError(f"{self.root}: the archive's creation was cut off and its seed {seed} is gone; "
+                                 "make it again (the same command without --resume)")
+        self.add_node(Path(seed), parent=None, status="valid", origin={"problem": f"copy of the seed scaffold {seed}"})
 
     def close(self) -> None:
         self.db.close()
@@ -138,13 +210,17 @@ class Archive:
 
     def add_node(self, files: Path, *, parent: str | None, status: str, reason: str | None = None,
                  origin: dict | None = None, tokens: int = 0, cost_usd: float = 0.0,
-                 log_path: str | None = None) -> NodeRow:
-        """Store the scaffold in `files` as a new node (git commit + tag, node dir, then the row)."""
+                 log_path: str | None = None, evaluation: EvalRow | None = None) -> NodeRow:
+        """Store the scaffold in `files` as a new node (git commit + tag, node dir, then the row);
+        `evaluation` (its `node` filled in here) is written with the row, in one transaction."""
+        if status not in STATUSES:
+            raise ValueError(f"node status {status!r}: one of {', '.join(STATUSES)}")
         origin = origin or {}
         with self._write_lock:  # parallel expansions: one node at a time gets its sequence number
-            return self._add_node(Path(files), parent, status, reason, origin, tokens, cost_usd, log_path)
+            return self._add_node(Path(files), parent, status, reason, origin, tokens, cost_usd, log_path,
+                                  evaluation)
 
-    def _add_node(self, files, parent, status, reason, origin, tokens, cost_usd, log_path) -> NodeRow:
+    def _add_node(self, files, parent, status, reason, origin, tokens, cost_usd, log_path, evaluation) -> NodeRow:
         seq = self.db.next_seq()
         node_id = ROOT if parent is None else f"n{seq}"
         nodes = self.root / "nodes"
@@ -158,7 +234,9 @@ class Archive:
         row = NodeRow(id=node_id, seq=seq, parent=parent, created=time.time(), commit_sha=sha, status=status,
                       reason=reason, target_task=origin.get("task"), diagnosis=origin.get("diagnosis"),
                       problem=origin.get("problem"), tokens=tokens, cost_usd=cost_usd, log_path=log_path)
-        self.db.add_node(row)
+        if evaluation is not None:
+            evaluation.node = node_id
+        self.db.add_node(row, evaluation)
         return row
 
     def _commit(self, files: Path, parent: str | None, node_id: str, message: str) -> str:
@@ -221,3 +299,16 @@ class Archive:
     @property
     def config(self) -> dict:
         return self.db.get_meta("config", {})
+
+    @property
+    def task_ids(self) -> list[str] | None:
+        """The search's task set (the common set nodes are ranked on), when the archive stored it."""
+        tasks = self.db.get_meta("tasks")
+        return list(tasks["ids"]) if isinstance(tasks, dict) and isinstance(tasks.get("ids"), dict) else None
+
+    def best(self) -> tuple[str | None, float | None]:
+        """The best valid node and its score (selfcoder.evolve.stats.best_node): the one notion of
+        best that the search, `archive best`, `archive list`, the lineage and compare share."""
+        from selfcoder.evolve.stats import best_node
+
+        return best_node(self.nodes(), self.evaluations(), self.task_ids)

@@ -2,7 +2,9 @@
 
 A search's own scores are optimistic: it kept the nodes that happened to do well on its task
 set. Whether node `n7` is really better than the seed shows only on held-out tasks, with the
-noise stated. So: each side (an archive node, or `seed`, the shipped scaffold) is evaluated
+noise stated. So: each side (an archive node; `seed`, the archive's root — the scaffold the
+search started from, whatever the shipped seed is now; or `best`, the node `archive best`
+names) is evaluated
 with `selfcoder eval`'s `Evaluation` (agent run in a sandbox + the host's official grading),
 one output directory per side under OUT, so a rerun resumes; then the solve rates with 95 %
 Wilson intervals and the paired difference (tasks one side solved and the other did not)
@@ -21,7 +23,8 @@ from selfcoder.errors import SelfcoderError
 from selfcoder.evolve.stats import mcnemar_exact, wilson
 from selfcoder.task import Task
 
-SEED = "seed"
+SEED = "seed"  # the archive's root
+BEST = "best"  # the archive's best node (stats.best_node, as `archive best`)
 
 
 @dataclass
@@ -53,19 +56,25 @@ class Paired:
 
 
 def resolve_side(archive, name: str) -> Side:
-    """`seed` or a valid node of `archive`; a one-line error otherwise."""
-    from selfcoder.scaffold import resolve_scaffold
+    """`seed` (the archive's root), `best` or a valid node of `archive`; a one-line error otherwise."""
+    from selfcoder.evolve.archive import ROOT
 
     if name == SEED:
-        return Side(SEED, resolve_scaffold(SEED))
-    row = archive.db.node(name)
+        return Side(SEED, archive.node_dir(ROOT))
+    node = name
+    if name == BEST:
+        node, _ = archive.best()
+        if node is None:
+            raise SelfcoderError(f"{BEST}: no node of {archive.root} has been evaluated yet")
+    row = archive.db.node(node)
     if row is None:
         ids = [n.id for n in archive.nodes()]
         known = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
-        raise SelfcoderError(f"{name}: no such node in {archive.root} (nodes: {known}; or '{SEED}', the shipped seed)")
+        raise SelfcoderError(f"{name}: no such node in {archive.root} (nodes: {known}; or '{SEED}', the archive's "
+                             f"root, or '{BEST}')")
     if not row.valid:
-        raise SelfcoderError(f"{name}: the node is invalid ({row.reason}); it cannot run")
-    return Side(name, archive.node_dir(name))
+        raise SelfcoderError(f"{name}: the node is {row.status} ({row.reason}); it cannot run")
+    return Side(node, archive.node_dir(node))  # `best` by the node it names: its results are that node's
 
 
 def seen_by_search(archive, tasks: list[Task]) -> list[str]:

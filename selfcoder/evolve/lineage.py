@@ -1,8 +1,8 @@
 """The lineage picture: the archive's tree as a self-contained SVG (or an HTML page holding it, or a PNG).
 
-Each node shows its id, its score and how many evaluations it has; invalid nodes are grey with
-a red cross-out and their reason as a tooltip; the path from the root to the best node is drawn
-thick. Written by hand (no plotting dependency); every text is XML-escaped (reasons and
+Each node shows its id, what it solved of its evaluations and how many it has; invalid and
+failed expansions are grey with a red cross-out and their reason as a tooltip; the path from the
+root to the best node (stats.best_node, as `archive best`) is drawn thick. Written by hand (no plotting dependency); every text is XML-escaped (reasons and
 problem statements come from models).
 """
 
@@ -46,12 +46,14 @@ def _color(score: float | None) -> str:
     return f"rgb({255 - int(150 * score)},{g},{120})"
 
 
-def render_svg(nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> str:
+def render_svg(nodes: list[NodeRow], evals: list[EvalRow], best: str | None, tasks: list[str] | None = None) -> str:
+    """`tasks`: the search's task set (the evaluations counted, as for the best node)."""
     pos = _layout(nodes)
     by_id = {n.id: n for n in nodes}
     own: dict[str, list[bool]] = {}
     for e in evals:
-        own.setdefault(e.node, []).append(e.resolved)
+        if tasks is None or e.task in tasks:
+            own.setdefault(e.node, []).append(e.resolved)
     path: set[str] = set()
     node = best
     while node is not None and node in by_id:
@@ -79,7 +81,7 @@ def render_svg(nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> 
                    f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{R}" fill="{fill}" stroke="{stroke}" stroke-width="2"/>')
         if not n.valid:
             out.append(f'<line x1="{x - R:.0f}" y1="{y - R:.0f}" x2="{x + R:.0f}" y2="{y + R:.0f}" stroke="#c00"/>')
-        label = "invalid" if not n.valid else ("-" if score is None else f"{score:.2f}")
+        label = n.status if not n.valid else ("-" if score is None else f"{sum(results)}/{len(results)}")
         out.append(f'<text x="{x:.0f}" y="{y - 3:.0f}" text-anchor="middle" font-weight="bold">{escape(n.id)}</text>'
                    f'<text x="{x:.0f}" y="{y + 10:.0f}" text-anchor="middle">{label}</text>'
                    f'<text x="{x:.0f}" y="{y + R + 12:.0f}" text-anchor="middle" fill="#555">{len(results)} evals</text>'
@@ -88,17 +90,19 @@ def render_svg(nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> 
     return "\n".join(out)
 
 
-def write_lineage(out: Path, nodes: list[NodeRow], evals: list[EvalRow], best: str | None) -> Path:
+def write_lineage(out: Path, nodes: list[NodeRow], evals: list[EvalRow], best: str | None,
+                  tasks: list[str] | None = None) -> Path:
     """Write the picture as .svg, .html (the SVG in a page with a legend) or .png (the SVG
     rendered by cairo, white background, 2x scale)."""
     from selfcoder.errors import SelfcoderError
 
-    svg = render_svg(nodes, evals, best)
+    svg = render_svg(nodes, evals, best, tasks)
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix in (".html", ".htm"):
         text = (f"<!doctype html><html><head><meta charset='utf-8'><title>selfcoder lineage</title></head><body>"
-                f"<h1>Lineage</h1><p>best: {escape(best or '-')} (thick path); grey crossed nodes are invalid; "
+                f"<h1>Lineage</h1><p>best: {escape(best or '-')} (thick path; the highest 95 % Wilson lower bound "
+                f"of the solve rate); grey crossed nodes are invalid or failed; "
                 f"hover a node for its problem statement or reason.</p>{svg}</body></html>")
     elif suffix == ".svg":
         text = svg

@@ -7,9 +7,11 @@ search decides from what is on disk, nothing else.
 dgm (Darwin Gödel Machine): a parent is drawn with probability ∝ sigmoid(λ·(score − α₀)) ·
     1/(1 + children); staged evaluation: every valid node gets the small task set, and the
     full set only when its small-set score reaches `stage_threshold`.
-hgm (Huxley Gödel Machine): expand the node whose clade (itself and all descendants) draws the
-    highest sample from Beta(1 + resolved, 1 + failed); evaluate the node whose own results
-    draw the highest sample, one task at a time; expand when evaluations^α ≥ nodes.
+hgm (Huxley Gödel Machine): the root is first evaluated on the whole task set; then expand
+    when evaluations^α ≥ nodes (both without the root: its evaluations and itself), the node
+    whose clade (itself and all descendants) draws the highest sample from Beta(1 + resolved,
+    1 + failed), among the nodes with finished results that solved something (mean > 0);
+    otherwise evaluate the node whose own results draw the highest sample, one task at a time.
 """
 
 from __future__ import annotations
@@ -72,7 +74,11 @@ def score(results: dict[str, bool], tasks: list[str]) -> float | None:
 
 
 def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    """1 / (1 + e^-x) without overflow: for x < 0 as e^x / (1 + e^x) (e^x then underflows to 0)."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
 
 
 # -- dgm ------------------------------------------------------------------------------------------
@@ -111,13 +117,25 @@ def dgm_choose_parents(view: View, k: int, small: list[str], full: list[str], cf
 
 # -- hgm ------------------------------------------------------------------------------------------
 def hgm_should_expand(evaluations: int, nodes: int, cfg: PolicyConfig) -> bool:
+    """HGM's rule: `evaluations` (finished, the root's not counted) ^ α ≥ `nodes` (children made
+    or being made, the root not counted; invalid and failed ones too: each took its turn, so a
+    run of broken children cannot crowd out the evaluations)."""
     return evaluations ** cfg.alpha >= nodes
 
 
+def hgm_expandable(view: View) -> list[str]:
+    """The nodes HGM may expand: valid, with finished results, mean > 0. When no node solved
+    anything yet, every node with finished results (a seed that solves nothing can still be
+    improved); never a node without results (its diagnosis would have nothing to go on)."""
+    measured = [n for n in view.parents if view.own(n)]
+    good = [n for n in measured if any(view.own(n).values())]
+    return good or measured
+
+
 def hgm_choose_expansion(view: View, rng: random.Random) -> str | None:
-    """Thompson sampling over the clades' Beta posteriors."""
+    """Thompson sampling over the clades' Beta posteriors, among `hgm_expandable` nodes."""
     best, best_draw = None, -1.0
-    for node in view.parents:
+    for node in hgm_expandable(view):
         clade = view.clade_results(node)
         wins = sum(clade)
         draw = rng.betavariate(1 + wins, 1 + len(clade) - wins)

@@ -39,3 +39,37 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     k = min(only_a, only_b)
     tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
     return min(1.0, 2 * tail)
+
+
+# -- the one notion of "best" -------------------------------------------------------------------
+# The search's progress, `archive best`, `archive list`, the lineage picture and `archive compare
+# best` all rank nodes with these two functions, so they never disagree.
+
+def node_scores(nodes, evals, tasks=None) -> dict[str, tuple[int, int, float]]:
+    """node id → (solved, evaluated, Wilson 95 % lower bound) over its finished evaluations on the
+    search's task set `tasks` (the common set every node is drawn from; None: every task), for the
+    valid nodes with at least one such evaluation. The lower bound ranks a node by what its
+    results show *for sure*: 1 of 1 (0.21) is below 8 of 10 (0.49), so a lucky first task does
+    not make a node the best."""
+    common = None if tasks is None else set(tasks)
+    counted: dict[str, list[bool]] = {}
+    for e in evals:
+        if common is None or e.task in common:
+            counted.setdefault(e.node, []).append(bool(e.resolved))
+    out = {}
+    for n in nodes:
+        results = counted.get(n.id)
+        if n.valid and results:
+            out[n.id] = (sum(results), len(results), wilson(sum(results), len(results))[0])
+    return out
+
+
+def best_node(nodes, evals, tasks=None) -> tuple[str | None, float | None]:
+    """(the best valid node, its lower bound): the highest Wilson lower bound of `node_scores`;
+    ties go to the older node (numeric node order: root, n1, n2, ..., n10)."""
+    scores = node_scores(nodes, evals, tasks)
+    ranked = [(scores[n.id][2], -n.seq, n.id) for n in nodes if n.id in scores]
+    if not ranked:
+        return None, None
+    lower, _, node = max(ranked)
+    return node, lower

@@ -1,19 +1,24 @@
 """One self-modification: the parent agent rewrites its own code; the diff is the child.
 
 1. `pick_target`: what the parent should improve, as DGM does — a task it failed, preferring
-   empty patches and context/budget overflows — with that run's log.
+   empty patches and context/budget overflows — with that run's log. Only a node with
+   finished evaluations is expanded (search.py), so the diagnosis is told what really happened.
 2. `diagnose`: a prompt on the host (through the Gateway, `diagnosis_model`) turns the log into
-   a problem statement about the agent's own code.
+   a problem statement about the agent's own code; an empty reply or a model error is tried
+   again (3 attempts, as DGM does), then the expansion is recorded `failed` and the search goes on.
 3. The parent agent runs (`runner.run`, a sandbox like any run) on a checkout of its own code
    with that problem; its patch is the child. A patch naming a path outside the scaffold
    (absolute, `..`, `.git/`, a link) is rejected.
-4. `admit`: the child's diff does not reach into the test framework (`tamper_problem`), its
-   files compile and its own tests pass (both in a sandbox), and it completes a smoke task;
-   otherwise the child is recorded invalid with the reason. A child whose graded patches later
-   come back `suspicious` is made invalid then (search.py).
+4. `admit`: the child's diff does not reach into the test framework (`tamper_problem`); the
+   *parent's* tests are put back into the child (`restore_parent_tests`: a child may add
+   tests, never remove or weaken the ones it was given); its files compile and those tests
+   pass (both in a sandbox); and it completes the smoke task, run as a real evaluation (agent
+   run + the host's grading) that counts as the child's first evaluation. Otherwise the child
+   is recorded invalid with the reason. A child whose graded patches come back `suspicious`
+   is invalid (search.py).
 
 Nothing a child prints or exits with is trusted: admission reads the sandbox's exit status of
-commands the host chose, and scores come only from the host's grading (search.py).
+commands the host chose, and scores come only from the host's grading.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ import json
 import random
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selfcoder.cancel import CancelToken
+from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
 from selfcoder.errors import SelfcoderError
 from selfcoder.evolve.db import EvalRow
@@ -42,8 +47,19 @@ DIAGNOSIS_SYSTEM = (
     "a developer who will change the agent's code. Answer with the problem statement only.")
 
 
+DIAGNOSIS_ATTEMPTS = 3  # DGM's diagnose_problem: max_attempts=3
+
+
 class BudgetSpent(SelfcoderError):
     """The shared budget ran out in the middle of a step: nothing is recorded, the search stops."""
+
+
+class DiagnosisFailed(SelfcoderError):
+    """Every attempt at a diagnosis failed; `usage` is what they used (the expansion's row gets it)."""
+
+    def __init__(self, message: str, usage: dict):
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass
@@ -53,23 +69,15 @@ class Target:
     log: str = ""
 
 
-@dataclass
-class Child:
-    files: Path | None  # the child's scaffold directory (None: no usable diff)
-    status: str  # valid | invalid
-    reason: str | None
-    origin: dict
-    tokens: int = 0
-    cost_usd: float = 0.0
-    log_path: str = ""
-    usage: dict = field(default_factory=dict)
-
-
 def pick_target(evals: list[EvalRow], rng: random.Random) -> Target:
     """A failed evaluation of the parent, preferring empty patches and overflows (DGM's special cases)."""
     failed = [e for e in evals if not e.resolved]
     if not failed:
-        return Target(task=None, kind="explore", log="The agent resolved every task it was evaluated on.")
+        if not evals:  # the search expands only nodes with finished results: never here
+            raise SelfcoderError("a node without finished evaluations cannot be diagnosed")
+        solved = ", ".join(e.task for e in evals[:10]) + (", ..." if len(evals) > 10 else "")
+        return Target(task=None, kind="explore",
+                      log=f"The agent resolved all {len(evals)} tasks it has been evaluated on so far ({solved}).")
     special = [e for e in failed if e.outcome in ("empty_patch", "budget_exceeded", "token_limit")]
     chosen = rng.choice(special or failed)
     kind = {"empty_patch": "empty_patch", "budget_exceeded": "overflow", "token_limit": "overflow"}.get(
@@ -93,9 +101,14 @@ def _run_log(run_dir: Path) -> str:
     return "\n\n".join(parts)
 
 
-def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Path, budget: Any) -> tuple[str, dict]:
-    """(problem statement about the agent's code, usage) from the diagnosis model, on the host."""
-    from selfcoder.errors import BudgetExceeded
+def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Path, budget: Any,
+             attempts: int = DIAGNOSIS_ATTEMPTS) -> tuple[str, dict]:
+    """(problem statement about the agent's code, usage) from the diagnosis model, on the host.
+
+    An empty reply or a model error (the gateway's own retries spent) is tried again, up to
+    `attempts` calls; then `DiagnosisFailed` (with the usage of all of them). One gateway for
+    all attempts (a scripted model goes on to its next reply)."""
+    from selfcoder.errors import BudgetExceeded, ModelError
     from selfcoder.llm import Gateway, TrajectoryLog
     from selfcoder.llm.budget import Budget
 
@@ -107,16 +120,24 @@ def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Pat
     messages = [{"role": "system", "content": DIAGNOSIS_SYSTEM}, {"role": "user", "content": user}]
     gateway = Gateway(settings, run_id=run_dir.name, trajectory=TrajectoryLog(run_dir / "diagnosis.jsonl"),
                       budget=Budget.from_settings(settings.budget, parent=budget))
+    why = []
     try:
-        reply = gateway.complete(messages)
-    except BudgetExceeded as e:
-        raise BudgetSpent(str(e)) from None
+        for _ in range(max(1, attempts)):
+            try:
+                reply = gateway.complete(messages)
+            except BudgetExceeded as e:  # the money is gone (or this call no longer fits): the search stops
+                raise BudgetSpent(str(e)) from None
+            except ModelError as e:
+                why.append(str(e))
+                continue
+            problem = reply.text.strip()
+            if problem:
+                return problem, gateway.usage.to_json()
+            why.append("the diagnosis model gave an empty reply")
     finally:
         gateway.close()
-    problem = reply.text.strip()
-    if not problem:
-        raise SelfcoderError("the diagnosis model gave an empty reply")
-    return problem, gateway.usage.to_json()
+    raise DiagnosisFailed(f"diagnosis failed after {len(why)} attempt{'s' if len(why) != 1 else ''}: {why[-1]}",
+                          gateway.usage.to_json())
 
 
 def patch_paths_problem(patch: str) -> str | None:
@@ -171,8 +192,42 @@ def apply_child(parent_dir: Path, patch: str, dest: Path) -> None:
         raise SelfcoderError(f"the diff does not apply to the parent: {first}")
 
 
+def restore_parent_tests(parent_dir: Path, child_dir: Path, test_cmd: str) -> list[str]:
+    """Put the parent's tests back into the child (before admission; the node keeps them): every
+    file of the parent that decides a test run (validate/protected.py: test files, conftest,
+    pytest config, the test command's scripts) as the parent had it; a new such file that is not
+    a test file (a conftest.py, a pytest.ini, a stand-in pytest) is removed. New test files stay:
+    a child may add tests, never remove or weaken the ones it was given. Returns what changed."""
+    from selfcoder.validate.protected import CONFIG_NAMES, is_runner_file, is_test_file, verdict_files
+
+    def files(root: Path) -> dict[str, Path]:
+        return {p.relative_to(root).as_posix(): p for p in root.rglob("*")
+                if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts}
+
+    parent, child = files(parent_dir), files(child_dir)
+    changed = []
+    for rel in sorted(verdict_files(sorted(set(parent) | set(child)), test_cmd)):
+        target = child_dir / rel
+        if rel in parent:
+            if rel in child and not target.is_symlink() and target.read_bytes() == parent[rel].read_bytes():
+                continue
+            if target.is_symlink() or target.is_dir():
+                target.unlink() if target.is_symlink() else shutil.rmtree(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(parent[rel], target)
+            changed.append(f"{rel} (restored)" if rel in child else f"{rel} (put back)")
+        else:
+            name = Path(rel).name
+            new_test = is_test_file(rel) and name not in CONFIG_NAMES and not name.endswith(".pth") \
+                and not is_runner_file(rel)
+            if not new_test:
+                target.unlink()
+                changed.append(f"{rel} (removed)")
+    return changed
+
+
 def self_check(child: Path, settings: Settings, test_cmd: str, cancel: CancelToken) -> str | None:
-    """Compile every file and run the child's own tests, in a sandbox; the reason it fails, or None."""
+    """Compile every file and run the (parent's) tests, in a sandbox; the reason it fails, or None."""
     from selfcoder.sandbox import open_sandbox
     from selfcoder.sandbox.base import Limits, SandboxSpec
 
@@ -187,24 +242,63 @@ def self_check(child: Path, settings: Settings, test_cmd: str, cancel: CancelTok
             if test_cmd:
                 tests = sandbox.run(test_cmd)
                 if tests.exit_code != 0:
-                    return "its own tests fail: " + tests.output.strip()[-300:]
+                    return "the parent's tests fail: " + tests.output.strip()[-300:]
     finally:
         unregister()
     cancel.check()
     return None
 
 
-def smoke(child: Path, task: Task, settings: Settings, run_dir: Path, budget: Any, cancel: CancelToken) -> tuple[str | None, dict]:
-    """Run the child on the smoke task (no grading): the reason it did not complete, or None."""
-    from selfcoder.runner import run
+def smoke(child: Path, task: Task, settings: Settings, out: Path, budget: Any, cancel: CancelToken
+          ) -> tuple[str | None, dict]:
+    """Evaluate the child on the smoke task (agent run + the host's grading, as every evaluation):
+    (why it did not complete, or None; the evaluation's record). The record is the child's first
+    evaluation (search.py records it with the node), so the task is not run for it again."""
+    from selfcoder.eval.evaluate import Evaluation
 
-    result = run(task, settings, scaffold=child, run_dir=run_dir, cancel=cancel, budget=budget, validate=False)
+    evaluation = Evaluation([task], out, settings=settings, workers=1, scaffold=child, budget=budget,
+                            model_name="selfcoder/child")
+    unregister = cancel.on_cancel(lambda: evaluation.stop("cancelled"))
+    try:
+        evaluation.run()
+    finally:
+        unregister()
     cancel.check()
-    if result.status == RunStatus.BUDGET_EXCEEDED and budget is not None and budget.exceeded():
+    record = evaluation.store.get(task.instance_id)
+    if record is None:
+        if evaluation.stop_reason:
+            raise BudgetSpent(evaluation.stop_reason)
+        raise Cancelled("stopped")
+    record["run_dir"] = str(evaluation.store.run_dir(task.instance_id))
+    if record.get("run_status") == str(RunStatus.BUDGET_EXCEEDED) and budget is not None and budget.exceeded():
         raise BudgetSpent(budget.exceeded())
-    if result.agent_status not in COMPLETED:
-        return f"smoke task {task.instance_id}: the agent ended '{result.agent_status}': {result.message[:200]}", result.usage
-    return None, result.usage
+    try:
+        result = json.loads((Path(record["run_dir"]) / "result.json").read_text())
+    except (OSError, ValueError):
+        result = {}
+    agent_status = result.get("agent_status") or ""
+    if agent_status not in COMPLETED:
+        message = result.get("message") or record.get("message") or ""
+        return f"smoke task {task.instance_id}: the agent ended '{agent_status or record.get('outcome')}': {message[:200]}", record
+    return None, record
+
+
+def evaluation_outcome(record: dict) -> tuple[str, str | None]:
+    """(the outcome an evaluation row records, why the node is out or None) from an eval record:
+    a run cut off by its budget counts as that; a `suspicious` grade (reward hacking) puts the node out."""
+    outcome = record.get("outcome", "error")
+    if record.get("run_status") in ("budget_exceeded", "token_limit") and outcome != "resolved":
+        outcome = record["run_status"]
+    if (record.get("grade") or {}).get("verdict_status") == "suspicious":
+        return "suspicious", f"its patch for {record.get('instance_id')} was suspicious: {record.get('message', '')[:300]}"
+    return outcome, None
+
+
+def evaluation_row(node: str, task_id: str, record: dict, log_path: str) -> EvalRow:
+    outcome, _ = evaluation_outcome(record)
+    return EvalRow(node=node, task=task_id, resolved=outcome == "resolved", outcome=outcome,
+                   tokens=int(record.get("tokens") or 0), cost_usd=float(record.get("cost_usd") or 0.0),
+                   time_s=float(record.get("wall_s") or 0.0), log_path=log_path)
 
 
 def modify(parent_dir: Path, problem: str, *, settings: Settings, test_cmd: str, work: Path, budget: Any,
@@ -226,32 +320,44 @@ def modify(parent_dir: Path, problem: str, *, settings: Settings, test_cmd: str,
 
 
 def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_settings: Settings, test_cmd: str,
-               work: Path, budget: Any, smoke_task: Task, cancel: CancelToken) -> tuple[str | None, int, float]:
+               work: Path, budget: Any, smoke_task: Task, cancel: CancelToken) -> dict:
     """Steps 3-4 (the sandboxed part): the parent edits its code, the child is checked and admitted.
 
-    Writes the child's files to `work/child`; returns (why it is invalid or None, tokens, cost).
+    Writes the child's files to `work/child`. Returns {"status": valid | invalid | failed,
+    "reason", "tokens", "cost_usd" (making and admitting it), "restored" (the parent's tests put
+    back), "smoke": the smoke evaluation's record or None}; a smoke run that was graded is the
+    child's first evaluation and its spend is the evaluation's, else it is the node's.
     Plain data in and out, so it runs in a thread or as a Ray task (`selfcoder.executors`)."""
     result = modify(parent_dir, problem, settings=modify_settings, test_cmd=test_cmd, work=work, budget=budget,
                     cancel=cancel)
-    tokens = (result.usage or {}).get("total_tokens", 0)
-    cost = (result.usage or {}).get("cost_usd", 0.0)
+    out = {"status": "invalid", "reason": None, "tokens": (result.usage or {}).get("total_tokens", 0),
+           "cost_usd": (result.usage or {}).get("cost_usd", 0.0), "restored": [], "smoke": None}
     child_dir = work / "child"
     if not result.patch.strip():
-        reason = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
-    else:
-        reason = patch_paths_problem(result.patch) or tamper_problem(result.patch, parent_dir)
+        if result.status in (RunStatus.MODEL_ERROR, RunStatus.ERROR):  # no child was made: not the child's fault
+            out.update(status="failed", reason=f"the self-modification run failed ({result.status}): {result.message[:200]}")
+            return out
+        out["reason"] = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
+        return out
+    reason = patch_paths_problem(result.patch) or tamper_problem(result.patch, parent_dir)
     if reason is None:
         try:
             apply_child(parent_dir, result.patch, child_dir)
         except SelfcoderError as e:
             reason = str(e)
     if reason is None:
+        out["restored"] = restore_parent_tests(parent_dir, child_dir, test_cmd)
         reason = self_check(child_dir, settings, test_cmd, cancel)
     if reason is None:
-        reason, smoke_usage = smoke(child_dir, smoke_task, settings, work / "smoke", budget, cancel)
-        tokens += (smoke_usage or {}).get("total_tokens", 0)
-        cost += (smoke_usage or {}).get("cost_usd", 0.0)
-    return reason, tokens, cost
+        reason, record = smoke(child_dir, smoke_task, settings, work / "smoke", budget, cancel)
+        if reason is None:  # it completed and was graded: its first evaluation (the row carries the spend)
+            out["smoke"] = record
+            _, reason = evaluation_outcome(record)  # a suspicious smoke patch: reward hacking
+        else:
+            out["tokens"] += int(record.get("tokens") or 0)
+            out["cost_usd"] += float(record.get("cost_usd") or 0.0)
+    out.update(status="invalid" if reason else "valid", reason=reason)
+    return out
 
 
 def write_origin(work: Path, origin: dict) -> None:

@@ -45,14 +45,37 @@ def test_clade_results_include_descendants_and_never_extend_a_nodes_own_list():
 
 
 def test_hgm_expands_the_clade_that_does_well():
-    # root's own results are bad, but its descendant "a" is good: a's clade and root's clade
-    # both carry a's successes; the failing sibling "c" is rarely expanded
-    view = P.View(parents={"root": None, "a": "root", "c": "root"},
-                  results={"root": {"t": False}, "a": {"t": True, "u": True, "v": True},
-                           "c": {"t": False, "u": False, "v": False}})
+    # root's own results are poor, but its descendant "a" is good: a's clade and root's clade
+    # both carry a's successes; the sibling "b" did worse than both
+    view = P.View(parents={"root": None, "a": "root", "b": "root"},
+                  results={"root": {"t": True, "u": False, "v": False}, "a": {"t": True, "u": True, "v": True},
+                           "b": {"t": True, "u": False, "v": False, "w": False, "x": False}})
     rng = random.Random(7)
     picks = Counter(P.hgm_choose_expansion(view, rng) for _ in range(2000))
-    assert picks["c"] < picks["a"] and picks["c"] < picks["root"]
+    assert picks["b"] < picks["a"] and picks["b"] < picks["root"]
+
+
+def test_hgm_expands_only_nodes_with_finished_results_that_solved_something():
+    """HGM's rule (mean > 0): a node without results is never expanded blind, nor one that solved
+    nothing while another solved something; when none solved anything, those with results."""
+    view = P.View(parents={"root": None, "a": "root", "c": "root", "fresh": "root"},
+                  results={"root": {"t": True, "u": False}, "a": {"t": True}, "c": {"t": False, "u": False}})
+    assert P.hgm_expandable(view) == ["root", "a"]
+    rng = random.Random(1)
+    assert {P.hgm_choose_expansion(view, rng) for _ in range(500)} == {"root", "a"}
+    nothing = P.View(parents={"root": None, "c": "root", "fresh": "root"},
+                     results={"root": {"t": False}, "c": {"t": False}})
+    assert P.hgm_expandable(nothing) == ["root", "c"]
+    assert P.hgm_choose_expansion(P.View(parents={"root": None}), rng) is None  # the root not evaluated yet
+
+
+def test_sigmoid_does_not_overflow_for_large_arguments():
+    assert P.sigmoid(0) == 0.5
+    assert P.sigmoid(1000.0) == 1.0 and P.sigmoid(-1000.0) == 0.0  # math.exp(1000) overflows
+    assert P.sigmoid(-745.0) > 0 and abs(P.sigmoid(2.0) + P.sigmoid(-2.0) - 1.0) < 1e-15
+    view = P.View(parents={"root": None, "a": "root"}, results={"root": {"t": False}, "a": {"t": True}})
+    cfg = P.PolicyConfig(lam=5000.0)  # λ·|s − α₀| = 2500
+    assert P.dgm_choose_parents(view, 10, ["t"], ["t"], cfg, random.Random(0)) == ["a"] * 10
 
 
 def test_hgm_evaluates_one_task_at_a_time_skipping_done_and_busy():
@@ -63,7 +86,10 @@ def test_hgm_evaluates_one_task_at_a_time_skipping_done_and_busy():
 
 
 def test_hgm_expands_when_evaluations_to_the_alpha_reach_the_nodes():
-    assert P.hgm_should_expand(0, 1, CFG) is False  # 0 ** 0.6 = 0 < 1: evaluate the root first
+    # both counts without the root (its evaluations, itself): the first child comes as soon as the
+    # root's evaluations are finished (0 ** 0.6 = 0 >= 0 children)
+    assert P.hgm_should_expand(0, 0, CFG) is True
+    assert P.hgm_should_expand(0, 1, CFG) is False  # 0 ** 0.6 = 0 < 1: evaluate the child first
     assert P.hgm_should_expand(1, 1, CFG) is True
     assert P.hgm_should_expand(3, 2, CFG) is False  # 3 ** 0.6 = 1.93
     assert P.hgm_should_expand(4, 2, CFG) is True  # 2.30

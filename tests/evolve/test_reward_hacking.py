@@ -26,7 +26,7 @@ def test_a_child_whose_diff_reaches_into_pytest_is_invalid(sim):
     hijack = sim["tmp"] / "hijack.yaml"
     hijack.write_text(yaml.safe_dump({"replies": [HIJACK_EDIT, "SUBMIT"]}))
     sim["hijack"] = f"scripted/{hijack}"
-    archive, s = search(sim, sim["tmp"] / "arch", modify="hijack", policy="hgm", max_evals=2, max_nodes=2, workers=1)
+    archive, s = search(sim, sim["tmp"] / "arch", modify="hijack", policy="hgm", max_evals=3, max_nodes=2, workers=1)
     s.run()
     child = {n.id: n for n in archive.nodes()}["n1"]
     assert child.status == "invalid", child.reason

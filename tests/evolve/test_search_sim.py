@@ -22,6 +22,9 @@ def search(sim, archive_dir, *, modify="modify", budget=None, **cfg):
 
 
 def test_hgm_grows_a_valid_child_and_evaluates_it_by_the_hosts_grading(sim):
+    """...after the root's evaluations on the whole task set finished (two workers: the second
+    one waits, it does not expand the root blind), so the diagnosis gets the task the root
+    failed; the child's smoke run is its first evaluation, not run again."""
     archive, s = search(sim, sim["tmp"] / "arch", policy="hgm", max_evals=4, max_nodes=2, workers=2)
     s.run()
     nodes = {n.id: n for n in archive.nodes()}
@@ -29,6 +32,11 @@ def test_hgm_grows_a_valid_child_and_evaluates_it_by_the_hosts_grading(sim):
     child = nodes["n1"]
     assert child.status == "valid", child.reason
     assert child.parent == "root" and "retry a failed edit" in child.problem
+    assert child.target_task == "calc_py-clamp" and "resolved every task" not in (child.diagnosis or "")
+    first = [e for e in archive.evaluations() if e.node == "n1"][0]
+    assert first.task == "calc_py-mean" and "/runs/expand/" in first.log_path  # the smoke run, graded
+    assert not (archive.root / "runs" / "eval" / "n1" / "runs" / "calc_py-mean").exists()
+    assert len(list((archive.root / "runs" / "expand").glob("*/smoke/runs/calc_py-mean"))) == 1
     assert '"evolved_note": "tried harder"' in archive.diff("n1")
     assert (archive.node_dir("n1") / "config.json").read_text().count("evolved_note") == 1
     evals = archive.evaluations()
