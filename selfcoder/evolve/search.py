@@ -89,19 +89,29 @@ class LedgerBudget(Budget):
         super().settle(reservation, tokens, cost_usd, prompt_tokens)
 
 
+def replayable(settings: Settings) -> Settings:
+    """`settings` with a fixed base seed when the user set none: an evolve search is replayable, so a
+    killed and resumed search makes the same runs (and the diagnosis reads the same run records)
+    as one never killed. Solve and eval draw a new series each time instead (llm/sampling.py)."""
+    if settings.agent.seed is not None:
+        return settings
+    return settings.model_copy(update={"agent": settings.agent.model_copy(update={"seed": 0})})
+
+
 class Search:
     def __init__(self, archive: Archive, tasks: list[Task], settings: Settings, config: EvolveConfig, *,
                  modify_settings: Settings | None = None, diagnosis_settings: Settings | None = None,
                  budget: Any = None, executor: Any = None, on_progress: Callable[[Progress], None] | None = None):
         if not tasks:
             raise SelfcoderError("the task set is empty")
+        settings = replayable(settings)
         self.archive, self.tasks, self.settings, self.cfg = archive, tasks, settings, config
         # a remote executor (Ray) runs the sandboxed work; the loop, the archive and the diagnosis stay here
         self.executor, self.remote = executor, bool(getattr(executor, "remote", False))
         self.local_budget = budget  # what this process's ledger budgets draw on
         self.budget = executor.share_budget(budget) if self.remote else budget
-        self.modify_settings = modify_settings or settings
-        self.diagnosis_settings = diagnosis_settings or settings
+        self.modify_settings = replayable(modify_settings or settings)
+        self.diagnosis_settings = replayable(diagnosis_settings or settings)
         self.by_id = {t.instance_id: t for t in tasks}
         ids = list(self.by_id)
         self.small = ids[:config.small] if config.small else ids

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -93,11 +94,44 @@ def _tail(path: Path, chars: int) -> str:
     return text[-chars:]
 
 
+# what differs between two runs of the same work (clock, ids, paths, durations): noise to the
+# diagnosis model, and it would make a resumed search's diagnosis differ from an uninterrupted one's
+VOLATILE_KEYS = {"ts", "run_id", "run_dir", "started_at", "duration_s", "phase_durations_s", "sampling", "time_s",
+                 "elapsed_s", "log_path"}
+DURATION = re.compile(r"\b\d+(\.\d+)?\s?(s|sec|seconds|ms)\b")
+
+
+def _stable(text: str) -> str:
+    """`text` (JSON, or JSON lines) without the volatile keys, and with durations blanked."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()
+                    if k not in VOLATILE_KEYS and not k.endswith(("_s", "_at"))}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    try:  # one JSON document (result.json)
+        return DURATION.sub("<t>", json.dumps(strip(json.loads(text)), indent=1))
+    except ValueError:
+        pass
+    lines = []  # JSON lines (trajectory.jsonl)
+    for line in text.splitlines():
+        try:
+            lines.append(json.dumps(strip(json.loads(line))))
+        except ValueError:
+            lines.append(line)
+    return DURATION.sub("<t>", "\n".join(lines))
+
+
 def _run_log(run_dir: Path) -> str:
     """What the diagnosis sees of a run: result, patch, the end of the trajectory."""
-    parts = [f"result: {_tail(run_dir / 'result.json', 2000)}",
+    result = _stable((run_dir / "result.json").read_text(errors="replace")) if (run_dir / "result.json").is_file() else ""
+    trajectory = run_dir / "trajectory.jsonl"
+    steps = _stable(trajectory.read_text(errors="replace")) if trajectory.is_file() else ""
+    parts = [f"result: {result[-2000:]}",
              f"patch:\n{_tail(run_dir / 'patch.diff', 3000) or '(empty)'}",
-             f"trajectory (end):\n{_tail(run_dir / 'trajectory.jsonl', 6000)}"]
+             f"trajectory (end):\n{steps[-6000:]}"]
     return "\n\n".join(parts)
 
 
