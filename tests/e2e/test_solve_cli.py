@@ -114,7 +114,7 @@ def test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing(repo_cop
         proc.kill()
         out, err = proc.communicate()
         raise AssertionError(f"solve did not stop within 180 s of the signal; its stderr:\n{err[-3000:]}") from None
-    assert proc.returncode == code, err
+    assert proc.returncode == code, f"stdout:\n{out[-2000:]}\nstderr:\n{err[-2000:]}"
     assert "Traceback" not in err
     results = list(repo.glob(".selfcoder/runs/*/result.json"))
     assert len(results) == 1 and json.loads(results[0].read_text())["status"] == "cancelled"
