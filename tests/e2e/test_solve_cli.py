@@ -104,8 +104,12 @@ def test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing(repo_cop
     sleep = unique_sleep(120)
     model = script(f"```bash\n{sleep}\n```")
     env = {**os.environ, **cli_env}
+    # as from a terminal: SIGINT at its default. An ignored SIGINT is inherited across exec, and Python
+    # then keeps ignoring it (as it should for a background job); the pytest process running the whole
+    # suite had it ignored by the time this test ran, so the signal was lost and the run went on.
     proc = subprocess.Popen([sys.executable, "-m", "selfcoder.cli", "solve", str(repo), "-p", CALC_PROBLEM, "--model", model],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for_process(sleep, 120, "the agent never started its command", gave_up=exited(proc))
     proc.send_signal(sig)
     try:
