@@ -95,6 +95,11 @@ def io_dirs_of(run_id: str) -> list[Path]:
     return found
 
 
+def _terminal_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing(repo_copy, script, cli_env, tmp_path,
                                                                         sandbox_root, sig, code):
@@ -104,12 +109,12 @@ def test_ctrl_c_or_sigterm_mid_run_records_cancelled_and_leaves_nothing(repo_cop
     sleep = unique_sleep(120)
     model = script(f"```bash\n{sleep}\n```")
     env = {**os.environ, **cli_env}
-    # as from a terminal: SIGINT at its default. An ignored SIGINT is inherited across exec, and Python
-    # then keeps ignoring it (as it should for a background job); the pytest process running the whole
-    # suite had it ignored by the time this test ran, so the signal was lost and the run went on.
+    # as from a terminal: SIGINT at its default and not blocked. An ignored or blocked SIGINT is
+    # inherited across exec, and Python then keeps ignoring it (as it should for a background job);
+    # in the whole suite the pytest process had it so by the time this test ran: the signal was lost.
     proc = subprocess.Popen([sys.executable, "-m", "selfcoder.cli", "solve", str(repo), "-p", CALC_PROBLEM, "--model", model],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=_terminal_sigint)
     wait_for_process(sleep, 120, "the agent never started its command", gave_up=exited(proc))
     proc.send_signal(sig)
     try:
