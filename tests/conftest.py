@@ -152,3 +152,13 @@ def local_sandbox_works():
     problem = bwrap_problem()
     if problem:
         pytest.fail(f"the local sandbox does not work here: {problem}")
+
+
+@pytest.fixture
+def env_cache(monkeypatch):
+    """A private test-environment cache (SELFCODER_ENV_CACHE), traversable by sandbox uids, removed after."""
+    cache = Path(tempfile.mkdtemp(prefix="selfcoder-test-envs-"))
+    cache.chmod(0o755)
+    monkeypatch.setenv("SELFCODER_ENV_CACHE", str(cache / "envs"))
+    yield cache / "envs"
+    shutil.rmtree(cache, ignore_errors=True)

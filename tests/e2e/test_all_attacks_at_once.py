@@ -34,7 +34,7 @@ from e2e_replies import CALC_PROBLEM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validate"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
-from test_eval_untrusted_tasks import env_cache, marker_package, marker_script, secret_dir  # noqa: E402, F401 - fixtures
+from test_eval_untrusted_tasks import marker_package, marker_script, secret_dir  # noqa: E402, F401 - fixtures
 from test_validate_forged_report import FAKE_RUNNER, HIDDEN_FORGERY, PLUGIN, append_to_ops  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

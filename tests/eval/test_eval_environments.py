@@ -4,8 +4,6 @@ sandbox uid could not reach where it lives (pyenv under /root, mode 700), cached
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,15 +24,6 @@ def python39() -> str:
         return find_interpreter(EnvSpec(python="3.9"))[0]
     except EnvironmentProblem as e:
         pytest.skip(f"no host Python 3.9 to build from: {e}")
-
-
-@pytest.fixture
-def env_cache(monkeypatch):
-    cache = Path(tempfile.mkdtemp(prefix="selfcoder-test-envs-"))
-    cache.chmod(0o755)
-    monkeypatch.setenv("SELFCODER_ENV_CACHE", str(cache / "envs"))
-    yield cache / "envs"
-    shutil.rmtree(cache, ignore_errors=True)
 
 
 def version_task(tmp_path: Path, environment) -> Task:

@@ -75,15 +75,6 @@ def wheel(dest: Path, name: str, version: str = "1.0") -> Path:
 
 
 @pytest.fixture
-def env_cache(monkeypatch):
-    cache = Path(tempfile.mkdtemp(prefix="selfcoder-test-envs-"))
-    cache.chmod(0o755)
-    monkeypatch.setenv("SELFCODER_ENV_CACHE", str(cache / "envs"))
-    yield cache / "envs"
-    shutil.rmtree(cache, ignore_errors=True)
-
-
-@pytest.fixture
 def secret_dir():
     """A private directory outside every task file's: a 0600 key in a 0700 directory."""
     root = Path(tempfile.mkdtemp(prefix="selfcoder-test-secret-"))
