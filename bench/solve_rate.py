@@ -1,0 +1,258 @@
+"""Solve rate of selfcoder and of mini-swe-agent side by side: same tasks, same model, same caps, one run.
+
+For each task of a task set (default: the 14 one-bug tasks of bench/tasks; `--root bench/small
+--split held_out` for a half of the generated set), each system gets a fresh copy of the task's
+repository and the task's problem statement:
+
+- selfcoder: the `selfcoder solve` path (bench/local_solve.py), `--attempts N`, scaffold `--agent`;
+- mini-swe-agent, pinned (bench/solve_rate_mini.py), in a venv of its own, with a config it ships;
+  the model's commands run in Docker (selfcoder's offline base image, no network).
+
+Both talk to the same model (default: the local llama.cpp server, started once), with the same step
+and time caps per attempt. Both systems' patches are graded the same way, by selfcoder's eval on the
+task set (bench/tasks/task_set.py measures FAIL_TO_PASS and PASS_TO_PASS): a task is solved when the
+FAIL_TO_PASS tests pass and the PASS_TO_PASS ones still pass.
+
+Every result is saved the moment it exists under `--out DIR` (the task set, one JSON per task and
+system, predictions JSONL per system, the eval records, selfcoder's run dirs, mini's trajectories);
+`--resume` goes on where a killed run stopped. Prints the machine and the build, a per-task table,
+each system's solve rate with its 95 % Wilson interval, mean time and tokens per task, and McNemar's
+exact p on the paired outcomes (`--json`: the same as JSON; always in DIR/report.json).
+
+    .venv/bin/python bench/solve_rate.py                                  # both systems, 14 tasks, local model
+    .venv/bin/python bench/solve_rate.py --attempts 3 --agent archive/seed --out runs/sr --resume
+    .venv/bin/python bench/solve_rate.py --root bench/small --split held_out --systems selfcoder
+    .venv/bin/python bench/solve_rate.py --tasks median --max-steps 3 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "tasks"))
+
+import local_solve  # noqa: E402  (selfcoder's side)
+import solve_rate_mini as mini  # noqa: E402  (the peer's side)
+from solve_rate_report import build, build_report, machine, render, render_header  # noqa: E402
+from solve_rate_tasks import Problem, load_tasks  # noqa: E402
+
+SYSTEMS = ("selfcoder", "mini")
+SAME_RUN = ("systems", "model", "attempts", "agent", "max_steps", "time_limit_s", "mini_config", "mini_temperature")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", type=Path, default=ROOT / "bench" / "tasks", help="directory of tasks (default bench/tasks)")
+    ap.add_argument("--split", default=None, help="only this half of ROOT/split.json (search or held_out)")
+    ap.add_argument("--tasks", nargs="*", default=None, help="only these tasks (directory names or instance ids)")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N tasks")
+    ap.add_argument("--systems", default="selfcoder,mini", help="comma-separated: selfcoder, mini (default both)")
+    ap.add_argument("--model", default="local", help="model for both systems, as for `selfcoder solve --model` (default local)")
+    ap.add_argument("--attempts", type=int, default=1, help="selfcoder's attempts per task (default 1)")
+    ap.add_argument("--agent", default="seed", help="selfcoder's scaffold: archive node or directory (default seed)")
+    ap.add_argument("--max-steps", type=int, default=10, help="step cap per attempt, both systems (default 10)")
+    ap.add_argument("--time-limit", type=float, default=600, help="time cap per attempt in s, both systems (default 600)")
+    ap.add_argument("--sandbox", default=None, help="selfcoder's sandbox backend and the grading's (default: settings)")
+    ap.add_argument("--mini-config", default=mini.DEFAULT_CONFIG, help=f"a config mini ships (default {mini.DEFAULT_CONFIG})")
+    ap.add_argument("--mini-temperature", type=float, default=0.0, help="mini's sampling temperature (default 0, as selfcoder's first attempt)")
+    ap.add_argument("--mini-model", default=None, help="litellm model name for mini when --model is not local (e.g. openai/NAME)")
+    ap.add_argument("--mini-api-base", default=None, help="API base URL for mini when --model is not local")
+    ap.add_argument("--mini-api-key", default="x", help="API key for --mini-api-base")
+    ap.add_argument("--out", type=Path, default=None, help="results directory (default: a new one under the cache dir)")
+    ap.add_argument("--resume", action="store_true", help="go on with the results already in --out")
+    ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    return ap.parse_args(argv)
+
+
+class UsageError(Exception):
+    """A mistake in the options or the environment: printed as one line, exit 2."""
+
+
+def run_config(args) -> dict:
+    return {"systems": args.systems_list, "model": args.model, "attempts": args.attempts, "agent": args.agent,
+            "max_steps": args.max_steps, "time_limit_s": args.time_limit, "mini_config": args.mini_config,
+            "mini_temperature": args.mini_temperature}
+
+
+def open_out(args) -> Path:
+    """The results dir: new, or (with --resume) one an earlier run with the same options left."""
+    if args.out is None:
+        from selfcoder.llm.local_server import cache_dir
+
+        args.out = cache_dir() / "bench" / "solve-rate" / time.strftime("%Y%m%d-%H%M%S")
+    out, config = args.out.resolve(), run_config(args)
+    saved = out / "run.json"
+    if saved.exists():
+        if not args.resume:
+            raise UsageError(f"{out} holds an earlier run: add --resume to go on with it, or choose another --out")
+        before = json.loads(saved.read_text())
+        changed = [k for k in SAME_RUN if before.get(k) != config.get(k)]
+        if changed:
+            raise UsageError(f"{out} was run with other options ({', '.join(f'{k} {before.get(k)}' for k in changed)}): "
+                             "resume with the same ones, or choose another --out")
+    elif out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} exists and is not a solve_rate results dir: choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(config, indent=2))
+    return out
+
+
+class Bench:
+    """One benchmark run: the systems prepared once, then task after task, each result saved and graded."""
+
+    def __init__(self, args, out: Path, scratch: Path):
+        self.args, self.out, self.scratch = args, out, scratch
+        self.lease = None
+        self.settings = local_solve.configure(args.model, args.agent, args.max_steps, args.time_limit, args.sandbox,
+                                              runs_dir=out / "runs" / "selfcoder")
+        self.versions: dict[str, str] = {}
+
+    def prepare(self) -> None:
+        args = self.args
+        if "selfcoder" in args.systems_list:
+            copy, version = local_solve.snapshot_agent(args.agent, self.scratch)
+            self.settings.agent.node = str(copy)
+            self.versions["scaffold"] = f"{args.agent} {version}"
+        if "mini" in args.systems_list:
+            mini.check_docker(self.settings.sandbox.image)
+            self.mini_python = mini.ensure_mini(log=lambda line: print(line, flush=True))
+            self.versions["mini_swe_agent"] = mini.version_of(self.mini_python)
+        self.lease, warm_s = local_solve.warm_local_model(self.settings)
+        if self.lease is not None:
+            self.versions["server_ready_s"] = f"{warm_s:.1f}"
+        if "mini" in args.systems_list:
+            if self.lease is not None:
+                self.endpoint = mini.local_endpoint(self.lease)
+            elif args.mini_model and args.mini_api_base:
+                self.endpoint = mini.Endpoint(args.mini_model, args.mini_api_base, args.mini_api_key)
+            else:
+                raise UsageError(f"--model {args.model} is not the local model: tell mini where the same model is "
+                                 "with --mini-model and --mini-api-base")
+
+    def header(self) -> dict:
+        config = {**run_config(self.args), "tasks": len(self.problems), "root": str(self.args.root),
+                  "split": self.args.split or "all", "sandbox": self.settings.sandbox.backend, "out": str(self.out)}
+        return {"machine": machine(), "build": {**build(self.settings, self.lease), **self.versions}, "config": config}
+
+    def result_path(self, system: str, task_id: str) -> Path:
+        return self.out / "results" / system / f"{task_id}.json"
+
+    def load_results(self) -> dict[str, dict[str, dict]]:
+        results: dict[str, dict[str, dict]] = {s: {} for s in self.args.systems_list}
+        for system in self.args.systems_list:
+            for p in self.problems:
+                path = self.result_path(system, p.task.instance_id)
+                if path.exists():
+                    results[system][p.task.instance_id] = json.loads(path.read_text())
+        return results
+
+    def run_system(self, system: str, problem: Problem) -> dict:
+        task = problem.task
+        run_dir = self.out / "runs" / system / task.instance_id
+        if system == "selfcoder":
+            return local_solve.solve_one(task, self.settings, self.scratch, self.args.attempts, run_dir)
+        repo = local_solve.copy_repo(Path(task.repo_path), self.scratch / "mini" / task.instance_id)
+        return mini.solve_one(self.mini_python, repo, task.problem_statement, self.endpoint,
+                              image=self.settings.sandbox.image, max_steps=self.args.max_steps,
+                              time_limit_s=self.args.time_limit, run_dir=run_dir, config=self.args.mini_config,
+                              temperature=self.args.mini_temperature)
+
+    def grade(self, system: str, problem: Problem, patch: str) -> dict:
+        """selfcoder's eval on the task set's instance: the same grading for both systems."""
+        from selfcoder.eval.evaluate import Evaluation
+        from selfcoder.eval.predictions import prediction
+
+        task_id = problem.task.instance_id
+        preds = {task_id: prediction(task_id, system, patch)}
+        evaluation = Evaluation([problem.task], self.out / "eval" / system, settings=self.settings, predictions=preds)
+        evaluation.run()
+        record = evaluation.store.get(task_id) or {"outcome": "error", "message": "no record"}
+        return {"outcome": record["outcome"], "grade_message": (record.get("message") or "")[:300]}
+
+    def save(self, system: str, row: dict) -> None:
+        path = self.result_path(system, row["task"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(row, indent=2))
+        tmp.replace(path)  # a kill never leaves half a result
+        preds = [json.loads(p.read_text()) for p in sorted(path.parent.glob("*.json"))]
+        lines = "".join(json.dumps({"instance_id": r["task"], "model_name_or_path": system,
+                                    "model_patch": r["patch"]}) + "\n" for r in preds)
+        (self.out / f"predictions-{system}.jsonl").write_text(lines)
+
+    def run(self) -> dict[str, dict[str, dict]]:
+        results = self.load_results()
+        total = len(self.problems)
+        for i, problem in enumerate(self.problems, 1):
+            task_id = problem.task.instance_id
+            for system in self.args.systems_list:
+                if task_id in results[system]:
+                    continue
+                row = {"task": task_id, "system": system, **self.run_system(system, problem)}
+                row.update(self.grade(system, problem, row["patch"]))
+                row["resolved"] = row["outcome"] == "resolved"
+                self.save(system, row)
+                results[system][task_id] = row
+                steps = "-" if row["steps"] is None else row["steps"]
+                print(f"[{i}/{total}] {problem.name:<20} {system:<10} {'SOLVED' if row['resolved'] else row['outcome']:<12}"
+                      f"{row['seconds']:>7.1f} s {row['tokens']:>7} tokens {steps:>3} steps  "
+                      f"({row['exit'] or row['status']}{': ' + row['message'][:80] if row['message'] else ''})",
+                      flush=True)
+        return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    args.systems_list = [s.strip() for s in args.systems.split(",") if s.strip()]
+    from selfcoder.errors import SelfcoderError
+
+    scratch = Path(tempfile.mkdtemp(prefix="selfcoder-solve-rate-"))
+    bench = None
+    try:
+        unknown = sorted(set(args.systems_list) - set(SYSTEMS))
+        if unknown or not args.systems_list:
+            raise UsageError(f"unknown system(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(SYSTEMS)}")
+        if args.attempts < 1 or args.max_steps < 1 or args.time_limit <= 0:
+            raise UsageError("--attempts and --max-steps must be at least 1, --time-limit above 0")
+        out = open_out(args)
+        bench = Bench(args, out, scratch)
+        bench.problems = load_tasks(args.root, out, split=args.split, names=args.tasks, limit=args.limit,
+                                    log=lambda line: print(line, flush=True))
+        bench.prepare()
+        header = bench.header()
+        print(render_header(header), flush=True)
+        print(f"results in {out} (a killed run goes on with --out {out} --resume)", flush=True)
+        try:
+            results = bench.run()
+        except KeyboardInterrupt:
+            print(f"interrupted: the report covers the tasks that finished; go on with --out {out} --resume",
+                  file=sys.stderr)
+            results = bench.load_results()
+    except (UsageError, SelfcoderError, mini.MiniUnavailable) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if bench is not None and bench.lease is not None:
+            bench.lease.release()
+        shutil.rmtree(scratch, ignore_errors=True)
+    report = build_report(results, [p.task.instance_id for p in bench.problems], args.systems_list, header=header)
+    report["header_load_end"] = machine()["load"]
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    print()
+    print(render({k: v for k, v in report.items() if k not in ("machine", "build", "config")}))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
