@@ -1,5 +1,5 @@
 """Settings: defaults < user config < `[tool.selfcoder]` in pyproject < `selfcoder.toml` < env
-(< command-line options, applied by the commands through `LoadedSettings.override`).
+(< command-line options, `LoadedSettings.override`; < an editor's options, `LoadedSettings.apply`).
 
 Every layer is a nested mapping with the same shape as `Settings`. We merge them
 key by key, remember which layer each value came from (for `selfcoder config show`),
@@ -129,11 +129,34 @@ class LoadedSettings(BaseModel):
 
     def override(self, key: str, value: Any, source: str) -> None:
         """A command-line option (trusted, highest precedence): set `key` and record `source`."""
-        override(self.settings, key, value, source)
+        _set(self.settings, key, value, source)
         self.origins[key] = source
 
+    def apply(self, layer: "Layer") -> None:
+        """Put `layer` on top of these settings. A trusted one must be valid: a bad section, key
+        or value is a `ConfigError` naming `layer.source` and the key. An untrusted one is screened
+        against the settings so far like a repository's config: what it may not set is added to
+        `refused`, never raised."""
+        data = layer.data
+        if not layer.trusted:
+            data = _screen(layer, self.settings, self.refused).data
+        for section, values in data.items():
+            if section not in Settings.model_fields:
+                raise ConfigError(f"{layer.source}: unknown section '{section}' (allowed: {', '.join(Settings.model_fields)})")
+            if not isinstance(values, dict):
+                raise ConfigError(f"{layer.source}: '{section}' must be a table of settings")
+            for key, value in values.items():
+                if key not in type(getattr(self.settings, section)).model_fields:
+                    raise ConfigError(f"{layer.source}: unknown setting '{section}.{key}'")
+                _set(self.settings, f"{section}.{key}", value, f"{layer.source} {section}.{key}")
+                self.origins[f"{section}.{key}"] = layer.source
 
-class _Layer(NamedTuple):
+
+class Layer(NamedTuple):
+    """One source of settings: a mapping shaped like `Settings` (`{"budget": {"max_calls": 20}}`),
+    where it came from (named in `config show` and in errors), and whether it is trusted; an
+    untrusted layer (a repository's, an editor's workspace settings) is screened."""
+
     source: str
     data: dict[str, Any]
     trusted: bool
@@ -175,12 +198,12 @@ def _read_repo_toml(path: Path, refused: list[Refusal]) -> dict[str, Any] | None
         return None
 
 
-def _layers(repo: Path | None, env: dict[str, str], refused: list[Refusal]) -> list[_Layer]:
+def _layers(repo: Path | None, env: dict[str, str], refused: list[Refusal]) -> list[Layer]:
     """The config layers in increasing precedence, each with a label for its source."""
-    layers: list[_Layer] = []
+    layers: list[Layer] = []
     user = user_config_path(env)
     if user.is_file():
-        layers.append(_Layer(str(user), _read_toml(user), True))
+        layers.append(Layer(str(user), _read_toml(user), True))
     if repo is not None:
         pyproject = repo / "pyproject.toml"
         data = (_read_repo_toml(pyproject, refused) or {}).get("tool", {})
@@ -188,24 +211,24 @@ def _layers(repo: Path | None, env: dict[str, str], refused: list[Refusal]) -> l
         if data is not None:
             source = f"{pyproject} [tool.selfcoder]"
             if isinstance(data, dict):
-                layers.append(_Layer(source, data, False))
+                layers.append(Layer(source, data, False))
             else:
                 refused.append(Refusal(source=source, reason="must be a table of settings"))
         own = repo / "selfcoder.toml"
         data = _read_repo_toml(own, refused)
         if data is not None:
-            layers.append(_Layer(str(own), data, False))
+            layers.append(Layer(str(own), data, False))
     env_layer: dict[str, Any] = {}
     for key, value in env.items():
         if key.startswith(ENV_PREFIX) and "__" in key:
             section, _, name = key[len(ENV_PREFIX):].lower().partition("__")
             env_layer.setdefault(section, {})[name] = value
     if env_layer:
-        layers.append(_Layer("environment", env_layer, True))
+        layers.append(Layer("environment", env_layer, True))
     return layers
 
 
-def _merge(layers: list[_Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+def _merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
     merged: dict[str, dict[str, Any]] = {}
     origins: dict[str, str] = {}
     for source, data, _ in layers:
@@ -221,7 +244,7 @@ def _merge(layers: list[_Layer]) -> tuple[dict[str, Any], dict[str, str]]:
     return merged, origins
 
 
-def _screen(layer: _Layer, trusted: Settings, refused: list[Refusal]) -> _Layer:
+def _screen(layer: Layer, trusted: Settings, refused: list[Refusal]) -> Layer:
     """The part of an untrusted layer that may apply; every other key becomes a `Refusal`.
     Values are validated one by one here (a bad one is refused, not raised) and lower-only
     limits are compared with `trusted`, the settings from the trusted layers alone."""
@@ -256,7 +279,7 @@ def _screen(layer: _Layer, trusted: Settings, refused: list[Refusal]) -> _Layer:
                 refuse(flat, reason)
                 continue
             kept.setdefault(section, {})[key] = value
-    return _Layer(layer.source, kept, False)
+    return Layer(layer.source, kept, False)
 
 
 def _explain(error: ValidationError, origins: dict[str, str]) -> ConfigError:
@@ -271,7 +294,7 @@ def _explain(error: ValidationError, origins: dict[str, str]) -> ConfigError:
     return ConfigError(f"{source}: {key} = {first.get('input')!r}: {first['msg'].lower()}")
 
 
-def _validate(layers: list[_Layer]) -> tuple[Settings, dict[str, str]]:
+def _validate(layers: list[Layer]) -> tuple[Settings, dict[str, str]]:
     merged, origins = _merge(layers)
     try:
         return Settings.model_validate(merged), origins
@@ -302,8 +325,8 @@ def flatten(settings: Settings) -> dict[str, Any]:
     return out
 
 
-def override(settings: Settings, key: str, value: Any, source: str) -> None:
-    """Set `section.key` from a command-line option, validated; errors name the option."""
+def _set(settings: Settings, key: str, value: Any, source: str) -> None:
+    """Set `section.key`, validated; errors name `source` (the option, or the layer and key)."""
     section, _, name = key.partition(".")
     try:
         setattr(getattr(settings, section), name, value)

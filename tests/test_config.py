@@ -120,3 +120,40 @@ def test_local_model_threads_is_a_number_or_auto(tmp_path, user_config):
         else:
             with pytest.raises(ConfigError):
                 load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
+
+
+def test_a_trusted_layer_on_top_is_validated_and_named(tmp_path, user_config):
+    """`LoadedSettings.apply`: a trusted layer (an editor's own options) sets anything and is
+    recorded as each value's source; a mistake in it is one line naming the layer and the key."""
+    from selfcoder.config import Layer
+
+    loaded = load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
+    loaded.apply(Layer("initializationOptions", {"model": {"name": "gpt-4o"}, "budget": {"max_calls": 90}}, True))
+    assert (loaded.settings.model.name, loaded.settings.budget.max_calls) == ("gpt-4o", 90)
+    assert loaded.origins["model.name"] == loaded.origins["budget.max_calls"] == "initializationOptions"
+    for data, wanted in (({"modle": {}}, "initializationOptions: unknown section 'modle'"),
+                         ({"model": {"nmae": "x"}}, "initializationOptions: unknown setting 'model.nmae'"),
+                         ({"budget": {"max_calls": 0}}, "initializationOptions budget.max_calls 0: "),
+                         ({"budget": 3}, "initializationOptions: 'budget' must be a table")):
+        with pytest.raises(ConfigError) as e:
+            loaded.apply(Layer("initializationOptions", data, True))
+        assert str(e.value).startswith(wanted), str(e.value)
+
+
+def test_an_untrusted_layer_on_top_is_screened_against_the_settings_so_far(tmp_path, user_config):
+    """An untrusted layer (a folder's workspace settings) may only lower what the layers below
+    left, here a limit the repository already lowered; the rest is refused, never raised."""
+    from selfcoder.config import Layer
+
+    write(user_config, "[budget]\nmax_calls = 60\n")
+    write(tmp_path / "selfcoder.toml", "[budget]\nmax_calls = 20\n")
+    loaded = load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
+    hostile = {"model": {"api_base": "http://attacker.example"}, "budget": {"max_calls": 50, "max_tokens": 999},
+               "agent": {"max_steps": "many"}, "nope": {}}
+    loaded.apply(Layer("workspace", hostile, False))
+    s = loaded.settings
+    assert (s.model.api_base, s.budget.max_calls, s.budget.max_tokens, s.agent.max_steps) == (None, 20, 999, 30)
+    assert loaded.origins["budget.max_tokens"] == "workspace" and loaded.origins["budget.max_calls"].endswith("selfcoder.toml")
+    refused = {(r.source, r.key) for r in loaded.refused}
+    assert refused == {("workspace", "model.api_base"), ("workspace", "budget.max_calls"),
+                       ("workspace", "agent.max_steps"), ("workspace", "nope")}

@@ -133,9 +133,11 @@ def compare(
     from selfcoder.errors import SelfcoderError
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve import compare as C
+    from selfcoder.llm.budget import Budget, check_max_usd
 
     if a == b:
         raise SelfcoderError(f"compare {a} with another node (both sides are {a})")
+    check_max_usd(max_usd)
     archive = _open(archive_dir)
     sides = [C.resolve_side(archive, a), C.resolve_side(archive, b)]
     if sides[0].scaffold == sides[1].scaffold:
@@ -148,15 +150,7 @@ def compare(
     seen = C.seen_by_search(archive, tasks)
     loaded = settings_with_options(model=model, sandbox=sandbox)
     settings = loaded.settings
-    budget = None
-    if max_usd is not None:
-        from selfcoder.llm.budget import Budget
-
-        if max_usd <= 0:
-            raise SelfcoderError("--max-usd must be greater than 0")
-        n = 2 * len(tasks)
-        budget = Budget(max_tokens=settings.budget.max_tokens * n, max_cost_usd=max_usd,
-                        max_calls=settings.budget.max_calls * n)
+    budget = Budget.for_runs(settings.budget, 2 * len(tasks), max_usd) if max_usd is not None else None
     out = out or C.default_out(archive.root, tasks_file)
     stopped = ""
     for side in sides:

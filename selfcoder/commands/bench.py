@@ -63,10 +63,8 @@ def gen_command(
         from selfcoder.llm import Budget, Gateway, TrajectoryLog
 
         n = sum(cfg.count for cfg in configs)  # one statement per task: the per-run budget times the tasks
-        budget = Budget(max_tokens=settings.budget.max_tokens * n, max_cost_usd=settings.budget.max_cost_usd * n,
-                        max_calls=settings.budget.max_calls * n)
         gateway = Gateway(settings, run_id="bench-gen", trajectory=TrajectoryLog(out / "statements.jsonl"),
-                          budget=budget)
+                          budget=Budget.for_runs(settings.budget, n, None))
     started = time.monotonic()
     instances, lines = [], []
     try:

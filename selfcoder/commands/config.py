@@ -22,10 +22,9 @@ def show(
     selfcoder.toml; environment variables SELFCODER_<SECTION>__<KEY>. The repository's two may only
     lower limits and set model.temperature: what else they ask for is ignored, one warning each.
     """
-    from selfcoder.config import DEFAULT_SOURCE, flatten, load_settings
+    from selfcoder.config import DEFAULT_SOURCE, flatten
 
-    loaded = load_settings(repo.expanduser().resolve())
-    print_refusals(loaded)
+    loaded = settings_with_options(repo.expanduser().resolve())
     rows = [(k, v, loaded.origins.get(k, DEFAULT_SOURCE)) for k, v in flatten(loaded.settings).items()]
     if as_json:
         typer.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, default=str, indent=2))
@@ -41,14 +40,15 @@ def show(
     Console().print(table)
 
 
-def settings_with_options(*, model=None, sandbox=None, agent=None):
-    """The user's settings with a command's --model/--sandbox/--agent on top (given ones only),
+def settings_with_options(repo: Path | None = None, *, model=None, sandbox=None, agent=None, attempts=None):
+    """Every command's settings: the user's (and `repo`'s, screened) with the command's --model,
+    --sandbox, --agent, --attempts on top (given ones only, each recorded as its value's source),
     after printing what the repository's config was refused; the `LoadedSettings`."""
     from selfcoder.config import load_settings
 
-    loaded = load_settings(None)
+    loaded = load_settings(repo)
     for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
-                               ("agent.node", agent, "--agent")):
+                               ("agent.node", agent, "--agent"), ("agent.attempts", attempts, "--attempts")):
         if value is not None:
             loaded.override(key, value, option)
     print_refusals(loaded)

@@ -22,19 +22,16 @@ def demo_command(
     """Solve the bundled demo repository (stats.py has a bug; test_stats.py shows it) and print the validated diff."""
     from rich.console import Console
 
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.progress import ProgressPrinter, print_summary
     from selfcoder.safe_text import markup
-    from selfcoder.config import load_settings, override
     from selfcoder.solve_attempts import make_task, solve
 
     console = Console()
     target = keep or Path(tempfile.mkdtemp(prefix="selfcoder-demo-")) / "demo"
     shutil.copytree(DEMO_REPO, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", ".selfcoder"))
     problem = (target / "PROBLEM.md").read_text()
-    settings = load_settings(None).settings
-    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
-        if value is not None:
-            override(settings, key, value, option)
+    settings = settings_with_options(model=model, sandbox=sandbox).settings
     console.print(f"[bold]selfcoder demo[/]: {markup(problem.strip())}\n[dim]repository copy: {markup(target)}[/]")
     result = solve(make_task(target, problem, "python3 -m pytest -q", instance_id="demo"), settings,
                    on_event=ProgressPrinter(console)).best

@@ -32,18 +32,16 @@ def eval_command(
     from rich.console import Console
 
     from selfcoder.commands.config import settings_with_options
+    from selfcoder.commands.executor_options import check_executor_options, start_executor
     from selfcoder.safe_text import markup
     from selfcoder.eval.evaluate import Evaluation
     from selfcoder.eval.predictions import builtin_predictions, read_predictions
     from selfcoder.eval.report import summary_table
     from selfcoder.eval.tasks import instance_ids, load_task_set, select
+    from selfcoder.llm.budget import Budget, check_max_usd
 
-    from selfcoder.executors import KINDS
-
-    if executor not in KINDS:
-        raise SelfcoderError(f"--executor {executor}: choose one of {', '.join(KINDS)}")
-    if ray_address and executor != "ray":
-        raise SelfcoderError("--ray-address needs --executor ray")
+    check_executor_options(executor, ray_address)
+    check_max_usd(max_usd)
     if predictions is not None and agent is not None:
         raise SelfcoderError("give either --agent (run an agent) or --predictions (grade), not both")
     console = Console(stderr=True)
@@ -65,15 +63,7 @@ def eval_command(
             problems += bad
         for problem in problems[len(task_set.problems):]:
             console.print(f"[yellow]skipped: {markup(problem)}[/]")
-    budget = None
-    if max_usd is not None:
-        from selfcoder.llm.budget import Budget
-
-        if max_usd <= 0:
-            raise SelfcoderError("--max-usd must be greater than 0")
-        n = max(1, len(tasks))
-        budget = Budget(max_tokens=settings.budget.max_tokens * n, max_cost_usd=max_usd,
-                        max_calls=settings.budget.max_calls * n)
+    budget = Budget.for_runs(settings.budget, len(tasks), max_usd) if max_usd is not None else None
     scaffold = None
     if preds is None:
         from selfcoder.scaffold import resolve_scaffold
@@ -178,17 +168,6 @@ class PlainProgress:
         before = f" ({p.skipped} before)" if p.skipped else ""
         self._print(f"eval: {p.done + p.skipped}/{p.total} finished{before}, {p.resolved} resolved, "
                     f"{p.errors} errors, ${p.cost_usd:.4f}, {minutes}m{seconds:02d}s")
-
-
-def start_executor(kind: str, workers: int, address: str | None, console):
-    """The executor the jobs run on (selfcoder/executors/; Ray is imported only for `ray`). Eval and evolve."""
-    from selfcoder.safe_text import markup
-    from selfcoder.executors import make_executor
-
-    if kind == "ray":
-        where = f"joining the Ray cluster at {markup(address)}" if address else "starting a local Ray cluster"
-        console.print(f"[dim]{where}...[/]")
-    return make_executor(kind, workers, address=address)
 
 
 def register(app: typer.Typer) -> None:

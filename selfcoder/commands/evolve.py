@@ -19,8 +19,6 @@ import typer
 
 from selfcoder.errors import SelfcoderError
 
-BIG = 10**12
-
 
 def evolve_command(
     tasks_file: Optional[Path] = typer.Option(None, "--tasks", help="Task set (JSONL) the nodes are evaluated on. Stored in the archive; not needed with --resume."),
@@ -46,28 +44,20 @@ def evolve_command(
     Exit 0 when a limit was reached, 130 on Ctrl-C (everything finished is kept: rerun with --resume)."""
     from rich.console import Console
 
-    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.config import settings_with_options
+    from selfcoder.commands.executor_options import check_executor_options, start_executor
+    from selfcoder.llm.budget import Budget, check_max_usd
     from selfcoder.safe_text import markup
-    from selfcoder.config import load_settings
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve.archive import Archive
     from selfcoder.evolve.search import EvolveConfig, Search
-    from selfcoder.executors import KINDS
     from selfcoder.scaffold import resolve_scaffold
 
-    if executor not in KINDS:
-        raise SelfcoderError(f"--executor {executor}: choose one of {', '.join(KINDS)}")
-    if ray_address and executor != "ray":
-        raise SelfcoderError("--ray-address needs --executor ray")
-    if executor == "ray":  # Ray missing or the cluster unreachable: say so before the archive is touched
-        from selfcoder.executors.ray_pool import preflight
-
-        preflight(ray_address)
+    check_executor_options(executor, ray_address)  # before the archive is touched
     console = Console(stderr=True)
     given = {"policy": policy, "small": small, "admission_tests": admission_tests, "workers": workers,
              "max_evals": max_evals, "max_nodes": max_nodes}
-    if max_usd is not None and max_usd <= 0:
-        raise SelfcoderError("--max-usd must be greater than 0")
+    check_max_usd(max_usd)
     if resume:
         archive = Archive(archive_dir)  # finishes an archive whose creation a kill cut off
         try:
@@ -79,8 +69,7 @@ def evolve_command(
             models.update({k: v for k, v in (("model", model), ("diagnosis", diagnosis_model),
                                              ("modify", modify_model)) if v is not None})
             max_usd = max_usd if max_usd is not None else run.get("max_usd")
-            if max_usd is not None and max_usd <= 0:
-                raise SelfcoderError("--max-usd must be greater than 0")
+            check_max_usd(max_usd)
             task_set = load_task_set(tasks_file, repos_root)
             known = archive.db.get_meta("tasks")
             now = task_set_meta(tasks_file, task_set)
@@ -108,29 +97,17 @@ def evolve_command(
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
 
     def settings_with(name: str | None):
-        loaded = load_settings(None)
-        for key, value, option in (("model.name", name, "--model"), ("sandbox.backend", sandbox, "--sandbox")):
-            if value is not None:
-                loaded.override(key, value, option)
-        print_refusals(loaded)
-        return loaded.settings
+        return settings_with_options(model=name, sandbox=sandbox).settings
 
     settings = settings_with(models.get("model"))
     budget = None
-    if max_usd is not None:
-        from selfcoder.llm.budget import Budget
-
-        left = max_usd - archive.db.spend()["cost_usd"]
-        if left <= 0:
-            raise SelfcoderError(f"the archive has already spent ${max_usd:.4f}: raise --max-usd to go on")
-        budget = Budget(max_tokens=BIG, max_cost_usd=left, max_calls=BIG)
+    if max_usd is not None:  # the search's runs are not counted ahead: only the dollars the archive has left
+        budget = Budget.for_runs(settings.budget, None, max_usd, spent_usd=archive.db.spend()["cost_usd"])
     if resume:  # what the killed run left (sandboxes, their tmpfs, I/O dirs): as `selfcoder sandbox gc`
         _collect_leftovers(console, settings)
     pool = None
     try:
         if executor == "ray":
-            from selfcoder.commands.eval import start_executor
-
             pool = start_executor(executor, config.workers, ray_address, console)
         search = Search(archive, task_set.tasks, settings, config,
                         modify_settings=settings_with(models.get("modify") or models.get("model")),

@@ -34,10 +34,9 @@ def solve_command(
     from rich.console import Console
 
     from selfcoder.worktree_apply import apply_run
-    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.progress import ProgressPrinter, print_summary
     from selfcoder.safe_text import markup
-    from selfcoder.config import load_settings
     from selfcoder.solve_attempts import make_task, solve
 
     if (problem is None) == (problem_file is None):
@@ -48,13 +47,8 @@ def solve_command(
         except OSError as e:
             raise SelfcoderError(f"{problem_file}: cannot read: {e.strerror}") from None
     repo = repo.expanduser().resolve()
-    loaded = load_settings(repo if repo.is_dir() else None)
-    for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
-                               ("agent.node", agent, "--agent"), ("agent.attempts", attempts, "--attempts")):
-        if value is not None:
-            loaded.override(key, value, option)
-    print_refusals(loaded)
-    settings = loaded.settings
+    settings = settings_with_options(repo if repo.is_dir() else None, model=model, sandbox=sandbox, agent=agent,
+                                     attempts=attempts).settings
     task = make_task(repo, problem, test_cmd)
     console = Console(stderr=as_json)
     outcome = solve(task, settings, all_attempts=all_attempts, on_event=ProgressPrinter(console))

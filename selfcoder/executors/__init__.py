@@ -27,13 +27,9 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.executors.kinds import ExecutorError, check_executor
 
-KINDS = ("local", "ray")
-
-
-class ExecutorError(SelfcoderError):
-    """A user mistake or an unusable executor (unknown kind, Ray missing, cluster unreachable)."""
+__all__ = ["ExecutorError", "LocalExecutor", "make_executor"]
 
 
 class LocalExecutor(ThreadPoolExecutor):
@@ -55,11 +51,8 @@ class LocalExecutor(ThreadPoolExecutor):
 
 def make_executor(kind: str, workers: int, *, address: str | None = None, connect_timeout_s: float | None = None):
     """A `LocalExecutor` or a `RayExecutor` (`address`: join that cluster; None: start a local one)."""
-    if kind not in KINDS:
-        raise ExecutorError(f"--executor {kind}: choose one of {', '.join(KINDS)}")
+    check_executor(kind, address)
     if kind == "local":
-        if address:
-            raise ExecutorError("--ray-address needs --executor ray")
         return LocalExecutor(workers)
     from selfcoder.executors.ray_pool import RayExecutor
 

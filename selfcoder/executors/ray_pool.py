@@ -43,7 +43,7 @@ from typing import Any
 
 from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.errors import SelfcoderError
-from selfcoder.executors import ExecutorError
+from selfcoder.executors.kinds import ExecutorError
 
 RAY_MISSING = "--executor ray needs Ray: pip install 'selfcoder[ray]'"
 GRACE_S = 10.0  # a cancelled job's time to stop and clean up before its worker is killed

@@ -34,6 +34,7 @@ from selfcoder.errors import BudgetExceeded, ConfigError
 
 MESSAGE_OVERHEAD_TOKENS = 8  # role markers and separators a chat template adds per message
 WAIT_SLICE_S = 0.25  # how often a waiting reservation checks whether its caller gave up
+UNBOUNDED = 10**12  # tokens or calls of a shared budget that only limits dollars
 
 
 def estimate_prompt_tokens(messages: list[dict[str, Any]], tools: Any = None) -> int:
@@ -66,6 +67,12 @@ def price_per_token(litellm, model: str, cache: dict) -> tuple[float, float] | N
             price = (float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0))
         cache[model] = price
     return cache[model]
+
+
+def check_max_usd(max_usd: float | None) -> None:
+    """`--max-usd`, when given, must be positive; commands check it before they write anything."""
+    if max_usd is not None and max_usd <= 0:
+        raise ConfigError("--max-usd must be greater than 0")
 
 
 @dataclass
@@ -103,6 +110,21 @@ class Budget:
     def from_settings(cls, s, parent: "Budget | None" = None) -> "Budget":  # s: selfcoder.config.BudgetSettings
         """A run's own budget; with `parent`, each call must also fit the shared budget (both limits hold)."""
         return cls(max_tokens=s.max_tokens, max_cost_usd=s.max_cost_usd, max_calls=s.max_calls, parent=parent)
+
+    @classmethod
+    def for_runs(cls, limits, runs: int | None, max_usd: float | None, *, spent_usd: float = 0.0) -> "Budget":
+        """The budget many runs share (`limits`: one run's `BudgetSettings`): `runs` runs' tokens and
+        calls (unbounded when the number of runs is not known ahead, as in evolve), and `max_usd`
+        dollars (`--max-usd`; None: `runs` runs' dollars) less `spent_usd`, what earlier work spent."""
+        check_max_usd(max_usd)
+        n = max(1, runs or 0)
+        if max_usd is None:
+            max_usd = limits.max_cost_usd * n
+        if max_usd - spent_usd <= 0:
+            raise ConfigError(f"already spent ${spent_usd:.4f} of --max-usd ${max_usd:.4f}: raise --max-usd to go on")
+        if runs is None:
+            return cls(max_tokens=UNBOUNDED, max_cost_usd=max_usd - spent_usd, max_calls=UNBOUNDED)
+        return cls(max_tokens=limits.max_tokens * n, max_cost_usd=max_usd - spent_usd, max_calls=limits.max_calls * n)
 
     # -- the questions -------------------------------------------------------------------------
     def exceeded(self) -> str | None:

@@ -11,7 +11,7 @@ Three sources, in increasing precedence:
 3. `workspace/configuration` (section `selfcoder`, scope = the folder): untrusted. A cloned
    repository carries its own `.vscode/settings.json`, and the client merges it into this
    answer, so we cannot tell the user's values from the repository's. It is screened exactly
-   like repository config (`selfcoder.config._screen`): only lowered limits and harmless values
+   like repository config (`LoadedSettings.apply` of an untrusted `Layer`): only lowered limits and harmless values
    apply; a model, endpoint, key, agent, backend or a raised limit is ignored and reported.
 
 Both option objects have the shape of `Settings` (`{"model": {"name": ...}, "budget": {...}}`)
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selfcoder.config import Settings, _Layer, _screen, load_settings, override
+from selfcoder.config import Layer, LoadedSettings, Settings, load_settings
 from selfcoder.config_trust import Refusal
 from selfcoder.errors import ConfigError
 
@@ -52,51 +52,29 @@ def split_options(options: Any, source: str) -> tuple[dict[str, dict], dict[str,
     return sections, extras
 
 
-def apply_trusted(settings: Settings, options: Any, source: str) -> dict[str, Any]:
-    """Apply the user's own options to `settings` (validated; a bad value is a ConfigError naming
-    the key); returns the extra keys."""
-    sections, extras = split_options(options, source)
-    for section, values in sections.items():
-        if section not in Settings.model_fields:
-            raise ConfigError(f"{source}: unknown section '{section}' (allowed: {', '.join(Settings.model_fields)})")
-        if not isinstance(values, dict):
-            raise ConfigError(f"{source}: '{section}' must be an object of settings")
-        for key, value in values.items():
-            if key not in type(getattr(settings, section)).model_fields:
-                raise ConfigError(f"{source}: unknown setting '{section}.{key}'")
-            override(settings, f"{section}.{key}", value, f"{source} {section}.{key}")
-    return extras
-
-
-def apply_untrusted(settings: Settings, options: Any, source: str) -> tuple[dict[str, Any], list[Refusal]]:
-    """Apply what a folder's workspace settings may change (screened against `settings`);
-    returns (the extra keys, the refusals). Never raises for the folder's values."""
-    refused: list[Refusal] = []
-    try:
-        sections, extras = split_options(options, source)
-    except ConfigError as e:
-        return {}, [Refusal(source=source, reason=str(e).removeprefix(f"{source}: "))]
-    kept = _screen(_Layer(source, sections, False), settings, refused)
-    for section, values in kept.data.items():
-        for key, value in values.items():
-            override(settings, f"{section}.{key}", value, source)
-    return extras, refused
-
-
 def folder_settings(folder: Path, init_options: Any, workspace_options: Any,
                     init_trusted: bool = True) -> FolderSettings:
     """The effective settings for a run in `folder` (`init_trusted`: see 2. above)."""
     loaded = load_settings(folder)
-    settings = loaded.settings
-    if init_trusted:
-        trusted_extras, refused = apply_trusted(settings, init_options, "initializationOptions"), []
-    else:
-        trusted_extras, refused = apply_untrusted(settings, init_options, "initializationOptions (over TCP)")
-    extras, folder_refused = apply_untrusted(settings, workspace_options, f"workspace settings of {folder}")
-    refused += folder_refused
+    init_source = "initializationOptions" if init_trusted else "initializationOptions (over TCP)"
+    trusted_extras = _apply(loaded, init_options, init_source, trusted=init_trusted)
+    extras = _apply(loaded, workspace_options, f"workspace settings of {folder}", trusted=False)
     test_cmd = extras.get("testCmd") or trusted_extras.get("testCmd")
     if test_cmd is not None and not isinstance(test_cmd, str):
-        refused.append(Refusal(source="testCmd", reason="must be a string"))
+        loaded.refused.append(Refusal(source="testCmd", reason="must be a string"))
         test_cmd = trusted_extras.get("testCmd") if isinstance(trusted_extras.get("testCmd"), str) else None
-    return FolderSettings(settings=settings, test_cmd=test_cmd or None,
-                          warnings=loaded.warnings + [str(r) for r in refused])
+    return FolderSettings(settings=loaded.settings, test_cmd=test_cmd or None, warnings=loaded.warnings)
+
+
+def _apply(loaded: LoadedSettings, options: Any, source: str, trusted: bool) -> dict[str, Any]:
+    """Put an options object on top of `loaded` as a `Layer`; returns its extra keys. Untrusted
+    options that are not an object are refused (in `loaded.refused`), never raised."""
+    try:
+        sections, extras = split_options(options, source)
+    except ConfigError as e:
+        if trusted:
+            raise
+        loaded.refused.append(Refusal(source=source, reason=str(e).removeprefix(f"{source}: ")))
+        return {}
+    loaded.apply(Layer(source, sections, trusted))
+    return extras

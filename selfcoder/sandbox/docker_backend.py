@@ -35,30 +35,14 @@ from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
 from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
 from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv, line_cap
+from selfcoder.sandbox.docker_client import docker_client
 from selfcoder.sandbox.docker_gc import owner_labels
 
 PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 60.0
 LABEL_SANDBOX = "selfcoder.sandbox"
-FIX_ENGINE = "run `sudo scripts/ensure-docker.sh` to start one, or point DOCKER_HOST at one"
 FIX_IMAGE = "build it: `selfcoder sandbox build-image` (or `sudo scripts/ensure-docker.sh`)"
 STDERR_KEEP = 4096
-
-
-def docker_client(timeout: int = 120):
-    """A docker SDK client for the local engine or $DOCKER_HOST, API version negotiated."""
-    try:
-        import docker
-        import docker.errors
-    except ImportError:
-        raise SandboxError("the docker Python SDK is not installed", hint="pip install docker") from None
-    try:
-        client = docker.from_env(version="auto", timeout=timeout)
-        client.ping()
-    except docker.errors.DockerException as e:
-        first = (str(e).splitlines() or ["no answer"])[0][:200]
-        raise SandboxError(f"no Docker engine answers: {first}", hint=FIX_ENGINE) from None
-    return client
 
 
 def _configured_image() -> str:

@@ -69,7 +69,7 @@ def gc_containers(client=None, *, all_hosts: bool = False, dry_run: bool = False
     import docker.errors
 
     if client is None:
-        from selfcoder.sandbox.docker_backend import docker_client
+        from selfcoder.sandbox.docker_client import docker_client
 
         client = docker_client()
     removed: list[str] = []

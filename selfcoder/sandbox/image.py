@@ -66,7 +66,7 @@ def apt_mirror(sources: tuple[Path, ...] = SOURCES, suite: str = SUITE) -> str:
 
 
 def _client():
-    from selfcoder.sandbox.docker_backend import docker_client
+    from selfcoder.sandbox.docker_client import docker_client
 
     return docker_client()
 

@@ -1,4 +1,4 @@
-"""`--executor` / `--ray-address` mistakes as a user makes them: one line naming the problem, no
+"""`--executor` / `--ray-address` / `--max-usd` mistakes as a user makes them: one line naming the problem, no
 traceback, no waiting for minutes; Ray missing is named with the install command; Ray is not
 imported at all unless `--executor ray` is chosen."""
 
@@ -56,6 +56,15 @@ def test_an_unknown_executor_is_one_line(tmp_path, tasks):
                              "--executor", "nope"), "--executor nope: choose one of local, ray")
     one_line_error(selfcoder(tmp_path, "eval", str(tasks), "--predictions", "gold", "--out", out,
                              "--ray-address", "127.0.0.1:6379"), "--ray-address needs --executor ray")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "a").exists()
+
+
+def test_a_max_usd_that_is_not_positive_is_the_same_line_in_every_command(tmp_path, tasks):
+    archive, out = str(tmp_path / "a"), str(tmp_path / "out")
+    for args in (("eval", str(tasks), "--predictions", "gold", "--out", out, "--max-usd", "0"),
+                 ("evolve", "--tasks", str(tasks), "--archive", archive, "--max-usd", "-1"),
+                 ("archive", "compare", "best", "seed", "--tasks", str(tasks), "--archive", archive, "--max-usd", "0")):
+        one_line_error(selfcoder(tmp_path, *args), "--max-usd must be greater than 0")
     assert not (tmp_path / "out").exists() and not (tmp_path / "a").exists()
 
 

@@ -139,3 +139,24 @@ def test_a_runs_own_limits_hold_under_a_shared_budget():
         run_b.reserve(10, 10)  # the shared limit, though its own has room
     assert shared.calls == 5 and shared.used_tokens == 100 and run_b.calls == 3
     assert shared.reserved_tokens == 0 and run_b.reserved_tokens == 0
+
+
+def test_a_budget_for_many_runs_is_one_rule():
+    """eval, archive compare, evolve and bench build their shared budget with `Budget.for_runs`:
+    `runs` runs' tokens and calls and the `--max-usd` dollars, less what earlier work spent."""
+    from selfcoder.config import BudgetSettings
+    from selfcoder.errors import ConfigError
+    from selfcoder.llm.budget import UNBOUNDED, Budget
+
+    one = BudgetSettings(max_tokens=1000, max_cost_usd=0.5, max_calls=7)
+    eval_budget = Budget.for_runs(one, 3, 2.0)
+    assert (eval_budget.max_tokens, eval_budget.max_calls, eval_budget.max_cost_usd) == (3000, 21, 2.0)
+    assert Budget.for_runs(one, 4, None).max_cost_usd == 2.0  # no --max-usd: the runs' own dollars
+    assert Budget.for_runs(one, 0, 1.0).max_calls == 7  # no task: still a usable budget, not a crash
+    resumed = Budget.for_runs(one, None, 2.0, spent_usd=0.75)  # evolve: runs not known ahead
+    assert (resumed.max_tokens, resumed.max_calls, resumed.max_cost_usd) == (UNBOUNDED, UNBOUNDED, 1.25)
+    for bad in (0, -1.0):
+        with pytest.raises(ConfigError, match=r"^--max-usd must be greater than 0$"):
+            Budget.for_runs(one, 3, bad)
+    with pytest.raises(ConfigError, match=r"already spent \$2\.0000 of --max-usd \$2\.0000: raise --max-usd"):
+        Budget.for_runs(one, None, 2.0, spent_usd=2.0)

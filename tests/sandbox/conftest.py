@@ -147,7 +147,7 @@ def assert_no_leftovers(backend: str, rid: str) -> None:
         groups += [os.path.join(dirpath, d) for d in dirnames if d.startswith(f"selfcoder-{rid}-")]
     assert groups == [], f"cgroups left: {groups}"
     if backend == "docker":
-        from selfcoder.sandbox.docker_backend import docker_client
+        from selfcoder.sandbox.docker_client import docker_client
 
         found = docker_client().containers.list(all=True, filters={"label": f"selfcoder.run={rid}"})
         assert found == [], f"containers left: {[c.name for c in found]}"

@@ -13,7 +13,8 @@ import pytest
 
 from selfcoder.errors import SandboxError
 from selfcoder.sandbox import SandboxSpec, open_sandbox
-from selfcoder.sandbox.docker_backend import DEFAULT_IMAGE, docker_available, docker_client
+from selfcoder.sandbox.docker_backend import DEFAULT_IMAGE, docker_available
+from selfcoder.sandbox.docker_client import docker_client
 from selfcoder.sandbox.docker_gc import (LABEL_BOOT, LABEL_HOST, LABEL_PID, LABEL_RUN, LABEL_START, gc_containers,
                                          owner_labels)
 from selfcoder.sandbox.image import apt_mirror, build_image
