@@ -33,6 +33,7 @@ def evolve_command(
     model: Optional[str] = typer.Option(None, "--model", help="The agents' model (evaluations, self-modification)."),
     diagnosis_model: Optional[str] = typer.Option(None, "--diagnosis-model", help="The model that diagnoses failures on the host (default: --model)."),
     modify_model: Optional[str] = typer.Option(None, "--modify-model", help="The model the parent agent uses while editing its own code (default: --model)."),
+    scope: Optional[str] = typer.Option(None, "--scope", help="Which files a child may change, as the seed's surface.toml declares them: config, prompts, policies (default: settings, prompts and policy files, the edits a small model can make) or all (the loop too, for a strong model). Fixed when the archive is made."),
     small: Optional[int] = typer.Option(None, "--small", min=0, help="dgm staged evaluation: the first N tasks are the first stage (0: all)."),
     admission_tests: Optional[str] = typer.Option(None, "--admission-tests", help="Command a child's own tests run with (in a sandbox, in the child's directory)."),
     seed: Optional[str] = typer.Option(None, "--seed", help="Scaffold of the root node: 'seed' (default) or a directory."),
@@ -49,6 +50,7 @@ def evolve_command(
     from selfcoder.llm.budget import Budget, check_max_usd
     from selfcoder.safe_text import markup
     from selfcoder.eval.tasks import load_task_set
+    from selfcoder.evolve import surface
     from selfcoder.evolve.archive import Archive
     from selfcoder.evolve.search import EvolveConfig, Search
     from selfcoder.scaffold import resolve_scaffold
@@ -64,6 +66,9 @@ def evolve_command(
             stored = archive.config
             run = stored.get("run", {})
             config = EvolveConfig(**{**stored.get("search", {}), **{k: v for k, v in given.items() if v is not None}})
+            if scope is not None and scope != config.scope:
+                raise SelfcoderError(f"--resume: this archive's search lets a child change --scope {config.scope}, not "
+                                     f"{scope}; the scope is fixed when an archive is made: start a new archive for another")
             tasks_file = tasks_file or Path(run["tasks"])
             models = {k: v for k, v in run.get("models", {}).items()}
             models.update({k: v for k, v in (("model", model), ("diagnosis", diagnosis_model),
@@ -85,9 +90,10 @@ def evolve_command(
             raise SelfcoderError("--tasks is required for a new archive")
         if (policy or "hgm") not in ("hgm", "dgm"):
             raise SelfcoderError(f"--policy {policy}: choose hgm or dgm")
-        config = EvolveConfig(**{k: v for k, v in given.items() if v is not None})
+        config = EvolveConfig(**{k: v for k, v in given.items() if v is not None}, scope=scope or surface.DEFAULT_SCOPE)
         models = {"model": model, "diagnosis": diagnosis_model, "modify": modify_model}
         seed_dir = resolve_scaffold(seed or "seed")
+        surface.patterns(surface.load(seed_dir), config.scope)  # an unknown --scope: one line, no archive made
         task_set = load_task_set(tasks_file, repos_root)
         archive = Archive.create(archive_dir, seed_dir, {
             "search": config.to_json(),

@@ -35,7 +35,7 @@ from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
 from selfcoder.errors import BudgetExceeded, SelfcoderError
 from selfcoder.evolve import policies as P
-from selfcoder.evolve import step
+from selfcoder.evolve import step, surface
 from selfcoder.evolve.archive import ROOT, Archive
 from selfcoder.evolve.stats import best_node
 from selfcoder.llm.budget import Budget
@@ -53,6 +53,7 @@ class EvolveConfig:
     workers: int = 1
     admission_tests: str = "python3 -m pytest -q -p no:cacheprovider tests"
     smoke_task: str | None = None  # default: the first task
+    scope: str = surface.LEGACY_SCOPE  # the files a child may change (surface.py; the CLI's default differs)
     seed: int = 0
     params: dict = field(default_factory=dict)  # PolicyConfig fields
 
@@ -117,6 +118,8 @@ class Search:
         self.small = ids[:config.small] if config.small else ids
         self.full = ids
         self.pcfg = P.PolicyConfig.from_dict({"name": config.policy, **config.params})
+        # the root's manifest, never a child's: what a child may change is the user's decision
+        self.scope = (config.scope, surface.patterns(surface.load(archive.node_dir(ROOT)), config.scope))
         self.cancel = CancelToken()
         self._on_progress = on_progress or (lambda p: None)
         self._lock = threading.Lock()
@@ -327,16 +330,17 @@ class Search:
         target = step.pick_target(self.archive.evaluations(parent), rng)
         task = self.by_id.get(target.task) if target.task else None
         origin = {"task": target.task, "kind": target.kind, "diagnosis": target.log[-4000:], "problem": None}
+        scope_note = surface.note(*self.scope, surface.files_in_scope(parent_dir, self.scope[1]))
         try:
             problem, usage = step.diagnose(target, task, self.diagnosis_settings, work / "diagnosis",
-                                           self._ledger(job, "diagnosis", node=parent))
+                                           self._ledger(job, "diagnosis", node=parent), scope_note=scope_note)
         except step.DiagnosisFailed as e:  # recorded, and the search goes on
             return self._failed(parent, parent_dir, work, origin, str(e), e.usage)
-        origin["problem"] = problem
+        problem = origin["problem"] = f"{problem}\n\n{scope_note}"
         step.write_origin(work, origin)
         smoke_task = self.by_id[self.cfg.smoke_task or self.tasks[0].instance_id]
         args = dict(settings=self.settings, modify_settings=self.modify_settings, test_cmd=self.cfg.admission_tests,
-                    work=work, smoke_task=smoke_task)
+                    work=work, smoke_task=smoke_task, scope=self.scope)
         try:
             if self.remote:  # the sandboxed part on a worker; the archive write stays here
                 made = self._remotely(step.make_child, parent_dir, problem, budget=self.budget, **args)

@@ -8,7 +8,8 @@
    again (3 attempts, as DGM does), then the expansion is recorded `failed` and the search goes on.
 3. The parent agent runs (`runner.run`, a sandbox like any run) on a checkout of its own code
    with that problem; its patch is the child. A patch naming a path outside the scaffold
-   (absolute, `..`, `.git/`, a link) is rejected.
+   (absolute, `..`, `.git/`, a link) is rejected, and so is one touching a file outside the
+   search's scope (surface.py: the root's manifest decides, never the child).
 4. `admit`: the child's diff does not reach into the test framework (`tamper_problem`); the
    *parent's* tests are put back into the child (`restore_parent_tests`: a child may add
    tests, never remove or weaken the ones it was given); its files compile and those tests
@@ -36,6 +37,7 @@ from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
 from selfcoder.errors import SelfcoderError
 from selfcoder.evolve.db import EvalRow
+from selfcoder.evolve.surface import scope_problem
 from selfcoder.scaffold import copy_scaffold
 from selfcoder.status import RunStatus
 from selfcoder.task import Task
@@ -136,7 +138,7 @@ def _run_log(run_dir: Path) -> str:
 
 
 def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Path, budget: Any,
-             attempts: int = DIAGNOSIS_ATTEMPTS) -> tuple[str, dict]:
+             attempts: int = DIAGNOSIS_ATTEMPTS, scope_note: str = "") -> tuple[str, dict]:
     """(problem statement about the agent's code, usage) from the diagnosis model, on the host.
 
     An empty reply or a model error (the gateway's own retries spent) is tried again, up to
@@ -150,7 +152,8 @@ def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Pat
     what = {"failed": "did not resolve", "empty_patch": "produced no change for",
             "overflow": "ran out of its token/context budget on", "explore": "resolved everything"}[target.kind]
     user = (f"The agent {what} this task.\n\nTask: {task.problem_statement if task else '(none)'}\n\n"
-            f"Log of the attempt:\n{target.log}\n\nWrite the problem statement for the change to the agent's code.")
+            f"Log of the attempt:\n{target.log}\n\n" + (f"{scope_note}\n\n" if scope_note else "")
+            + "Write the problem statement for the change to the agent's code.")
     messages = [{"role": "system", "content": DIAGNOSIS_SYSTEM}, {"role": "user", "content": user}]
     gateway = Gateway(settings, run_id=run_dir.name, trajectory=TrajectoryLog(run_dir / "diagnosis.jsonl"),
                       budget=Budget.from_settings(settings.budget, parent=budget))
@@ -175,15 +178,21 @@ def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Pat
 
 
 def patch_paths_problem(patch: str) -> str | None:
-    """Why a child's patch touches something outside its scaffold, or None."""
+    """Why a child's patch touches something outside its scaffold, or None. Paths as git writes
+    them (quoted, renamed: selfcoder/patch_paths.py), the old path of a rename too."""
+    from selfcoder.patch_paths import parse_changes
+
     for line in patch.splitlines():
         if line.startswith(("new file mode 120000", "new mode 120000", "old mode 120000")):
             return "the diff makes a link (a scaffold holds plain files only)"
-        if line.startswith(("diff --git ", "--- ", "+++ ", "rename from ", "rename to ", "copy from ", "copy to ")):
-            for path in _paths(line):
-                parts = Path(path).parts
-                if path.startswith("/") or ".." in parts or (parts and parts[0] == ".git"):
-                    return f"the diff touches {path!r}, outside the scaffold"
+        if line.startswith("copy from "):  # the runner's diffs never copy (--no-renames): a copy reads a file
+            return "the diff copies a file (a child's diff only changes, adds, deletes or renames files)"
+    try:
+        changes = parse_changes(patch)
+    except SelfcoderError as e:
+        return f"outside the scaffold: {e}"
+    if patch.strip() and not changes:
+        return "the diff names no file (not a git diff)"
     return None
 
 
@@ -200,16 +209,6 @@ def tamper_problem(patch: str, parent_dir: Path) -> str | None:
 
     hits = scan_patch(patch, old_text=old_text)
     return "the diff reaches into the test framework: " + "; ".join(hits[:3]) if hits else None
-
-
-def _paths(line: str) -> list[str]:
-    if line.startswith("diff --git "):
-        rest = line[len("diff --git "):]
-        return [p[2:] if p[:2] in ("a/", "b/") else p for p in rest.split(" ")]
-    value = line.split(" ", 2)[-1] if line.startswith(("rename", "copy")) else line[4:]
-    if value == "/dev/null":
-        return []
-    return [value[2:] if value[:2] in ("a/", "b/") else value]
 
 
 def apply_child(parent_dir: Path, patch: str, dest: Path) -> None:
@@ -354,8 +353,10 @@ def modify(parent_dir: Path, problem: str, *, settings: Settings, test_cmd: str,
 
 
 def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_settings: Settings, test_cmd: str,
-               work: Path, budget: Any, smoke_task: Task, cancel: CancelToken) -> dict:
+               work: Path, budget: Any, smoke_task: Task, cancel: CancelToken,
+               scope: tuple[str, list[str]] = ("all", ["**"])) -> dict:
     """Steps 3-4 (the sandboxed part): the parent edits its code, the child is checked and admitted.
+    `scope`: (name, path patterns) of the files the child may change (surface.py, from the root).
 
     Writes the child's files to `work/child`. Returns {"status": valid | invalid | failed,
     "reason", "tokens", "cost_usd" (making and admitting it), "restored" (the parent's tests put
@@ -373,12 +374,13 @@ def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_set
             return out
         out["reason"] = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
         return out
-    reason = patch_paths_problem(result.patch) or tamper_problem(result.patch, parent_dir)
-    if reason is None:
+    reason = patch_paths_problem(result.patch)
+    if reason is None:  # its files are kept for inspection, also when it is out of scope or tampers
         try:
             apply_child(parent_dir, result.patch, child_dir)
         except SelfcoderError as e:
             reason = str(e)
+    reason = reason or scope_problem(result.patch, *scope) or tamper_problem(result.patch, parent_dir)
     if reason is None:
         out["restored"] = restore_parent_tests(parent_dir, child_dir, test_cmd)
         reason = self_check(child_dir, settings, test_cmd, cancel)
