@@ -47,6 +47,8 @@ def pytest_make_collect_report(collector):
 # builds), measured with `--durations` on the fast set, and the real SWE-bench instance (its snapshot
 # is fetched by scripts/test, not by --fast). A new slow test belongs here too.
 HEAVY = (
+    "tests/bench/test_solve_rate_run.py::test_resume_goes_on_where_a_killed_run_stopped",
+    "tests/bench/test_solve_rate_run.py::test_both_systems_solve_one_task_side_by_side",
     "tests/e2e/test_all_attacks_at_once.py",
     "tests/e2e/test_demo.py",
     "tests/e2e/test_hostile_repo_config.py",

@@ -1,0 +1,159 @@
+"""bench/solve_rate.py end to end on real bench tasks: real sandboxes, real Docker, real git, real eval.
+
+The models are the allowed stand-ins: selfcoder's scripted model (through litellm, in process) and,
+for mini-swe-agent (its own venv and process, its own litellm over HTTP), a local server replaying
+fixed replies (replay_server.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from replay_server import ReplayServer
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+import solve_rate  # noqa: E402
+from e2e_replies import search_replace  # noqa: E402
+from solve_rate_mini import LABEL  # noqa: E402
+
+from selfcoder.sandbox.docker_backend import docker_available  # noqa: E402
+
+MEDIAN_OLD = "    return ordered[len(ordered) // 2]"
+MEDIAN_NEW = ("    mid = len(ordered) // 2\n    if len(ordered) % 2 == 0:\n"
+              "        return (ordered[mid - 1] + ordered[mid]) / 2\n    return ordered[mid]")
+MEDIAN_FIX = search_replace("summary.py", MEDIAN_OLD, MEDIAN_NEW)
+LEAP_OLD = "    return year % 4 == 0 or year % 100 != 0 or year % 400 == 0"
+LEAP_FIX = search_replace("calendar_utils.py", LEAP_OLD, "    return year % 4 == 0 and year % 100 != 0 or year % 400 == 0")
+
+
+@pytest.fixture
+def bench_env(tmp_path, monkeypatch, sandbox_root):
+    monkeypatch.setenv("SELFCODER_CONFIG", str(tmp_path / "no-user-config.toml"))
+    return tmp_path
+
+
+def scripted(path: Path, *replies: str) -> str:
+    path.write_text(yaml.safe_dump({"replies": list(replies)}))
+    return f"scripted/{path}"
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = solve_rate.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_leap_fix_matches_the_task():  # the scripted reply below must fit the task's code as it is
+    source = (ROOT / "bench" / "tasks" / "leap_year" / "repo" / "calendar_utils.py").read_text()
+    assert LEAP_OLD in source
+    assert MEDIAN_OLD in (ROOT / "bench" / "tasks" / "median" / "repo" / "summary.py").read_text()
+
+
+def test_resume_goes_on_where_a_killed_run_stopped(bench_env, capsys):
+    out = bench_env / "results"
+    model = scripted(bench_env / "model.yaml", MEDIAN_FIX)
+    common = ["--systems", "selfcoder", "--model", model, "--max-steps", "3", "--time-limit", "120", "--out", str(out)]
+    code, stdout, err = run([*common, "--tasks", "median"], capsys)
+    assert code == 0, err
+    assert "bugfix-median" in stdout and "selfcoder: solved 1/1" in stdout
+    (out / "results" / "selfcoder" / "bugfix-leap_year.tmp").write_text("{half a res")  # killed while saving
+
+    # without --resume the same dir is refused; the rerun must not redo median: its only reply now fixes leap_year
+    code, _, err = run([*common, "--tasks", "median", "leap_year"], capsys)
+    assert code == 2 and err.startswith("error: ") and "--resume" in err and len(err.strip().splitlines()) == 1
+    (bench_env / "model.yaml.sent.jsonl").unlink()
+    scripted(bench_env / "model.yaml", LEAP_FIX)
+    code, stdout, err = run([*common, "--tasks", "median", "leap_year", "--resume", "--json"], capsys)
+    assert code == 0, err
+    sent = (bench_env / "model.yaml.sent.jsonl").read_text().splitlines()
+    assert len(sent) == 1 and "leap" in json.loads(sent[0])["messages"][-1]["content"].lower()
+    report = json.loads(stdout[stdout.index("\n{") + 1:])
+    assert [(t["task"], t["selfcoder"]["resolved"]) for t in report["tasks"]] == [
+        ("bugfix-leap_year", True), ("bugfix-median", True)]
+    assert report["systems"]["selfcoder"]["solved"] == 2
+    assert json.loads((out / "report.json").read_text())["systems"] == report["systems"]
+    preds = [json.loads(line) for line in (out / "predictions-selfcoder.jsonl").read_text().splitlines()]
+    assert {p["instance_id"] for p in preds} == {"bugfix-median", "bugfix-leap_year"}
+    assert all("+++ b/" in p["model_patch"] for p in preds)
+
+    # resuming with other caps would mix two configurations in one table
+    code, _, err = run([*common[:-4], "--max-steps", "5", "--time-limit", "120", "--out", str(out), "--resume"], capsys)
+    assert code == 2 and "max_steps 3" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tasks", "no_such_task"], "unknown task(s) no_such_task"),
+    (["--systems", "selfcoder,swe-agent"], "unknown system(s) swe-agent"),
+    (["--split", "held_out"], "split.json does not exist"),
+    (["--attempts", "0"], "--attempts and --max-steps must be at least 1"),
+])
+def test_mistakes_are_one_line_errors(bench_env, capsys, argv, message):
+    code, _, err = run([*argv, "--out", str(bench_env / "out")], capsys)
+    assert code == 2 and err.startswith("error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_no_local_model_installed_is_one_line(bench_env, capsys, monkeypatch):
+    monkeypatch.setenv("SELFCODER_CACHE_DIR", str(bench_env / "cache"))  # no server state, no model here
+    (bench_env / "no-user-config.toml").write_text(f'[local_model]\nmodels_dir = "{bench_env / "models"}"\n')
+    code, _, err = run(["--systems", "selfcoder", "--tasks", "median", "--out", str(bench_env / "out")], capsys)
+    assert code == 2 and "the local model is not installed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_mini_without_docker_is_one_line(bench_env, capsys, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{bench_env / 'no-docker.sock'}")
+    code, _, err = run(["--systems", "mini", "--tasks", "median", "--model", scripted(bench_env / "m.yaml", "x"),
+                        "--out", str(bench_env / "out")], capsys)
+    assert code == 2 and "mini-swe-agent runs its commands in Docker" in err and "--systems selfcoder" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+MINI_EDIT = f"""THOUGHT: fix the median.
+
+```mswea_bash_command
+touch {{probe}} && python3 - <<'PY'
+import pathlib
+p = pathlib.Path("summary.py")
+p.write_text(p.read_text().replace({MEDIAN_OLD!r}, {MEDIAN_NEW!r}))
+PY
+```"""
+MINI_SUBMIT = "THOUGHT: done.\n\n```mswea_bash_command\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n```"
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(docker_available() is not None, reason=f"docker unavailable: {docker_available()}")
+def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
+    probe = Path(f"/tmp/selfcoder-bench-probe-{uuid.uuid4().hex[:8]}")  # written by a model command
+    with ReplayServer([MINI_EDIT.format(probe=probe), MINI_SUBMIT], api_key="replay-key") as server:
+        code, stdout, err = run(["--tasks", "median", "--model", scripted(bench_env / "sc.yaml", MEDIAN_FIX),
+                                 "--max-steps", "4", "--time-limit", "120", "--out", str(bench_env / "out"),
+                                 "--mini-model", "openai/replay", "--mini-api-base", server.api_base,
+                                 "--mini-api-key", "replay-key", "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(stdout[stdout.index("\n{") + 1:])
+    cell = report["tasks"][0]
+    assert cell["selfcoder"]["resolved"] and cell["mini"]["resolved"], cell
+    assert cell["mini"]["steps"] == 2 and cell["mini"]["exit"] == "Submitted" and cell["mini"]["tokens"] > 0
+    assert report["build"]["mini_swe_agent"] == "2.4.6"
+    assert report["paired"]["both"] == 1 and report["paired"]["mcnemar_p"] == 1.0
+    assert "[1/1] median" in stdout and "selfcoder: solved 1/1" in stdout and "mini: solved 1/1" in stdout
+    # mini ran with its own shipped config, against the model server it was pointed at
+    assert len(server.requests) == 2 and "mswea_bash_command" in server.requests[0]["messages"][0]["content"]
+    assert server.requests[0]["temperature"] == 0
+    # the model's command ran in the container, not here, and the container is gone
+    assert not probe.exists()
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
+    mini_row = json.loads((bench_env / "out" / "results" / "mini" / "bugfix-median.json").read_text())
+    assert "+    mid = len(ordered) // 2" in mini_row["patch"] and mini_row["outcome"] == "resolved"
+    trajectory = json.loads((bench_env / "out" / "runs" / "mini" / "bugfix-median" / "trajectory.json").read_text())
+    assert "<returncode>0</returncode>" in trajectory["messages"][3]["content"]  # touch + edit ran fine in there
