@@ -6,7 +6,8 @@
 Modules: `tasks` (task sets, bad lines reported), `predictions` (the official JSONL),
 `grading` (the official rule), `grade` (one prediction in a fresh sandbox), `environments`
 (cached virtualenvs per Python version), `official_specs` (the environment of an official
-instance that names none, from swebench's spec for its repo and version), `store` (one result
+instance that names none, from the official spec for its repo and version: swebench's own
+table, else selfcoder's copy of swebench 4.1.0's, data/swebench_specs.json), `store` (one result
 file and the logs per finished instance: resume), `evaluate` (the worker pool), `report`
 (report.json and the summary table).
 """
