@@ -240,15 +240,19 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SelfcoderError, mini.MiniUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # while preparing: nothing ran yet
+        print("interrupted before the first task", file=sys.stderr)
+        return 130
     finally:
         if bench is not None and bench.lease is not None:
             bench.lease.release()
         shutil.rmtree(scratch, ignore_errors=True)
     report = build_report(results, [p.task.instance_id for p in bench.problems], args.systems_list, header=header)
-    report["header_load_end"] = machine()["load"]
+    report["machine"]["load_at_end"] = machine()["load"]
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print()
     print(render({k: v for k, v in report.items() if k not in ("machine", "build", "config")}))
+    print(f"load at the end: {' '.join(f'{x:.2f}' for x in report['machine']['load_at_end'])}")
     if args.json:
         print(json.dumps(report, indent=2))
     return 0

@@ -127,15 +127,16 @@ def solve_one(python: Path, repo: Path, problem: str, endpoint: Endpoint, *, ima
     token = uuid.uuid4().hex[:12]
     spec = {"repo": str(repo), "problem": problem, "base_commit": git_base(repo), "image": image,
             "config": config, "model_class": MODEL_CLASSES.get(config, ""), "model_name": endpoint.model,
-            "model_kwargs": {"api_base": endpoint.api_base, "api_key": endpoint.api_key, "temperature": temperature,
-                             "drop_params": True},
+            "model_kwargs": {"api_base": endpoint.api_base, "temperature": temperature, "drop_params": True},
             "step_limit": max_steps, "time_limit_s": time_limit_s, "run_args": run_args(token),
             "trajectory": str(run_dir / "trajectory.json"), "result": str(run_dir / "result.json")}
     spec_path = run_dir / "spec.json"
     spec_path.write_text(json.dumps(spec))
-    spec_path.chmod(0o600)  # it holds the local server's API key
-    env = {**os.environ, "MSWEA_SILENT_STARTUP": "1", "MSWEA_COST_TRACKING": "ignore_errors",
-           "MSWEA_GLOBAL_CONFIG_DIR": str(env_dir() / "config"), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    # the API key goes by environment (litellm's openai provider reads it): in model_kwargs it would
+    # land in mini's trajectory, which saves its model config
+    env = {**os.environ, "OPENAI_API_KEY": endpoint.api_key, "MSWEA_SILENT_STARTUP": "1",
+           "MSWEA_COST_TRACKING": "ignore_errors", "MSWEA_GLOBAL_CONFIG_DIR": str(env_dir() / "config"),
+           "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     row = {"status": "error", "seconds": 0.0, "tokens": 0, "steps": None, "attempts": 1, "patch": "", "exit": "",
            "message": "", "run_dir": str(run_dir)}
     try:
@@ -146,7 +147,6 @@ def solve_one(python: Path, repo: Path, problem: str, endpoint: Endpoint, *, ima
         row.update(exit="killed", message=f"still running {KILL_GRACE_S} s past the time limit: killed, no patch")
     finally:
         remove_containers(token)
-        spec_path.unlink(missing_ok=True)
     result_path = run_dir / "result.json"
     if result_path.exists():
         result = json.loads(result_path.read_text())

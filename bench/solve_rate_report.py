@@ -157,6 +157,8 @@ def render(report: dict) -> str:
 
 
 def _flat(value) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items())
     return str(value)

@@ -149,6 +149,8 @@ def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
     # mini ran with its own shipped config, against the model server it was pointed at
     assert len(server.requests) == 2 and "mswea_bash_command" in server.requests[0]["messages"][0]["content"]
     assert server.requests[0]["temperature"] == 0
+    run_files = (bench_env / "out" / "runs" / "mini").rglob("*")
+    assert not [f for f in run_files if f.is_file() and "replay-key" in f.read_text(errors="replace")]  # no API key kept
     # the model's command ran in the container, not here, and the container is gone
     assert not probe.exists()
     left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
