@@ -170,6 +170,14 @@ def user_config_path(env: dict[str, str] | None = None) -> Path:
     return base / "selfcoder" / "config.toml"
 
 
+def cache_dir() -> Path:
+    """selfcoder's cache (the local model server's state, editor tokens): $SELFCODER_CACHE_DIR,
+    else $XDG_CACHE_HOME/selfcoder, else ~/.cache/selfcoder."""
+    if os.environ.get("SELFCODER_CACHE_DIR"):
+        return Path(os.environ["SELFCODER_CACHE_DIR"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "selfcoder"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:

@@ -110,7 +110,7 @@ def stop() -> None:
 @app.command("status")
 def status(repo: Path = _REPO, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Installed? file verified? server running? which model `auto` resolves to."""
-    from selfcoder.llm import local_model, local_server
+    from selfcoder.llm import local_model, local_server, local_state
     from selfcoder.llm.models import choose
 
     settings = _settings(repo)
@@ -122,7 +122,7 @@ def status(repo: Path = _REPO, as_json: bool = typer.Option(False, "--json", hel
     )  # fmt: skip
     info["model_setting"] = settings.model.name
     info["resolves_to"] = choose(settings.model.name)
-    info["last_crash"] = local_server.last_crash()
+    info["last_crash"] = local_state.last_crash()
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return

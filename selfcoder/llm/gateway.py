@@ -18,7 +18,7 @@ Two ways to wait for a reply:
   `stall_timeout_s` without progress (streaming.py): on a busy machine a long prompt may take
   minutes before its first token, and a total timeout there abandoned requests the server kept
   computing. A local server that died is reported as what it is (killed by SIGILL, out of
-  memory, exit code; local_server.crash_message), at once and without retries.
+  memory, exit code; local_state.crash_message), at once and without retries.
 - hosted and scripted models keep one non-streamed request with the total timeout
   `model.timeout_s`: a hosted provider answers in seconds, its own overload shows as rate-limit
   or server errors that the retries handle, and litellm prices a non-streamed reply exactly.
@@ -45,13 +45,12 @@ from typing import Any, Callable, Iterator
 from selfcoder.config import Settings
 from selfcoder.errors import BudgetExceeded, ModelError
 from selfcoder.llm.budget import Budget, Reservation, estimate_prompt_tokens, price_per_token
+from selfcoder.llm.call_errors import error_kind, one_line, retryable
 from selfcoder.llm.models import ModelChoice, resolve
 from selfcoder.llm.sampling import Sampling
 from selfcoder.llm.trajectory import TrajectoryLog
 from selfcoder.llm.usage import CallUsage, Usage
 
-RETRYABLE = ("RateLimitError", "Timeout", "APIConnectionError", "InternalServerError",
-             "ServiceUnavailableError", "BadGatewayError")  # fmt: skip
 # Parameters a caller (or a sandboxed agent) may set per call; anything else is dropped.
 CALL_PARAMS = ("temperature", "max_tokens", "stop", "top_p", "seed", "tools", "tool_choice", "response_format")
 
@@ -70,36 +69,6 @@ class Completion:
     model: str
     finish_reason: str | None = None
     call: int = 0
-
-
-def _one_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    # "litellm.InternalServerError: InternalServerError: OpenAIException - Connection error." → "Connection error."
-    while True:
-        head, sep, rest = text.partition(": ")
-        if sep and (head.startswith("litellm.") or head.endswith(("Error", "Exception", "Timeout"))) and " " not in head:
-            text = rest
-            continue
-        head, sep, rest = text.partition(" - ")
-        if sep and head.endswith(("Exception", "Error")) and " " not in head:
-            text = rest
-            continue
-        return text[:300]
-
-
-def _kind(e: BaseException) -> str:
-    if type(e).__name__ == "Stalled":
-        return "no progress"
-    if "connection error" in str(e).lower() or "connect" in type(e).__name__.lower():
-        return "connection error"
-    names = {cls.__name__ for cls in type(e).__mro__}
-    for name, kind in (("RateLimitError", "rate limit"), ("Timeout", "timeout"), ("APIConnectionError", "connection error"),
-                       ("AuthenticationError", "authentication failed"), ("BadRequestError", "bad request"),
-                       ("NotFoundError", "not found"), ("ServiceUnavailableError", "service unavailable"),
-                       ("InternalServerError", "server error"), ("BadGatewayError", "server error")):  # fmt: skip
-        if name in names:
-            return kind
-    return type(e).__name__
 
 
 class Gateway:
@@ -296,10 +265,9 @@ class Gateway:
                     raise self._count_failed(call, crash) from None
                 if self._closed.is_set():
                     raise self._count_failed(call, "the gateway was closed during the call") from None
-                retryable = type(e).__name__ == "Stalled" or any(c.__name__ in RETRYABLE for c in type(e).__mro__)
                 where = f" at {choice.api_base}" if choice.api_base and choice.kind != "local" else ""
-                msg = f"model {choice.name}{where}: {_kind(e)}: {_one_line(e)}"
-                if not retryable or attempt == retries:
+                msg = f"model {choice.name}{where}: {error_kind(e)}: {one_line(e)}"
+                if not retryable(e) or attempt == retries:
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
                     raise self._count_failed(call, msg + tries) from None
                 delay = min(self.retry_max_delay_s, self.retry_base_delay_s * 2**attempt) * (0.5 + random.random() / 2)
@@ -355,15 +323,15 @@ class Gateway:
         """One line about the local server's death when it is dead, else None."""
         if self._lease is None:
             return None
-        from selfcoder.llm import local_server
+        from selfcoder.llm import local_state
 
         pid = self._lease.state.server_pid
-        if local_server._alive(pid):
+        if local_state.alive(pid):
             return None
-        record = local_server.crash_of(pid)
+        record = local_state.crash_of(pid)
         if record is not None:
-            return local_server.crash_message(record)
-        return (f"the local model server (pid {pid}) is gone — see {local_server.state_dir() / 'server.log'}; "
+            return local_state.crash_message(record)
+        return (f"the local model server (pid {pid}) is gone — see {local_state.state_dir() / 'server.log'}; "
                 "start it again with `selfcoder model serve`, or let the next run start it")  # fmt: skip
 
     def _count_failed(self, call: int, message: str) -> ModelError:

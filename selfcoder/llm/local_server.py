@@ -15,11 +15,9 @@ without it); the state file that holds it is 0600 and gateways send it. Two ways
 
 Starting is serialised with a file lock, so concurrent runs share one server.
 
-When llama.cpp dies on its own (a signal such as SIGILL from a CPU instruction the VM forbids,
-the out-of-memory killer, an exit code), the process that started it writes what happened to
-`last_crash.json` next to `server.log`; the gateway turns it into one `ModelError` line
-(`crash_message`) and `selfcoder model status` shows it. `threads = 0` or `"auto"` means every
-CPU this process may use (`available_cpus`).
+When llama.cpp dies on its own, the process that started it records what happened
+(`last_crash.json`, see local_state.py, which holds the files this module writes and gateways
+read). `threads = 0` or `"auto"` means every CPU this process may use (`available_cpus`).
 """
 
 from __future__ import annotations
@@ -37,74 +35,20 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
 from selfcoder.errors import ModelError
 from selfcoder.llm.cpus import available_cpus, resolve_threads  # noqa: F401 - part of this module's API
 from selfcoder.llm.local_model import llama_cpp_installed, model_path, verify
+from selfcoder.llm.local_state import (ServerState, alive, crash_message, last_crash, live_leases, log_tail,
+                                       read_state, record_crash, state_dir)
 from selfcoder.llm.models import LOCAL_ALIAS
-from selfcoder.files import atomic_write, new_secret, write_private
+from selfcoder.config import cache_dir  # noqa: F401 - bench/solve_rate*.py import it from here
+from selfcoder.files import new_secret, write_private
 
 READY_TIMEOUT_S = 180.0
-CRASH_FILE = "last_crash.json"
-LOG_TAIL_LINES = 5
-_SIGNAL_MEANING = {
-    "SIGILL": "illegal instruction", "SIGKILL": "out of memory? the kernel's OOM killer sends SIGKILL",
-    "SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted", "SIGFPE": "arithmetic error",
-    "SIGTERM": "terminated by someone else",
-}  # fmt: skip
-
-
-def cache_dir() -> Path:
-    if os.environ.get("SELFCODER_CACHE_DIR"):
-        return Path(os.environ["SELFCODER_CACHE_DIR"]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "selfcoder"
-
-
-def state_dir() -> Path:
-    d = cache_dir() / "local-server"
-    (d / "leases").mkdir(parents=True, exist_ok=True)
-    return d
-
-
-@dataclass(frozen=True)
-class ServerState:
-    pid: int  # the process that owns the server (supervisor or `model serve`)
-    server_pid: int  # llama.cpp itself
-    port: int
-    mode: str  # "serve" | "on_demand"
-    model: str
-    threads: int
-    n_ctx: int
-    started: float
-    api_key: str = field(default="", repr=False)  # what llama.cpp requires (Authorization: Bearer)
-
-    @property
-    def api_base(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def read_state() -> ServerState | None:
-    """The running server, or None (a state file left by a dead process is removed)."""
-    path = state_dir() / "state.json"
-    try:
-        state = ServerState(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-    if not (_alive(state.pid) and _alive(state.server_pid)):
-        path.unlink(missing_ok=True)
-        return None
-    return state
 
 
 def is_ready(port: int, timeout: float = 2.0, api_key: str = "") -> bool:
@@ -130,32 +74,10 @@ def _start_lock(blocking: bool = True) -> Iterator[bool]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def live_leases() -> list[Path]:
-    alive = []
-    for lease in (state_dir() / "leases").glob("*.lease"):
-        try:
-            pid = int(lease.name.split("-", 1)[0])
-        except ValueError:
-            pid = -1
-        if _alive(pid):
-            alive.append(lease)
-        else:
-            lease.unlink(missing_ok=True)
-    return alive
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _log_tail(n: int = 1) -> str:
-    try:
-        lines = [l for l in (state_dir() / "server.log").read_text(errors="replace").splitlines() if l.strip()]
-    except OSError:
-        return ""
-    return " | ".join(lines[-n:])
 
 
 def check_installed(settings) -> Path:
@@ -164,85 +86,6 @@ def check_installed(settings) -> Path:
     if not llama_cpp_installed() or not verify(gguf):
         raise ModelError("the local model is not installed", hint="run `selfcoder model install`")
     return gguf
-
-
-# -- crashes ---------------------------------------------------------------------------------------
-def describe_exit(returncode: int) -> str:
-    """'was killed by SIGILL (illegal instruction)' or 'exited with code 1'."""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            return f"was killed by signal {-returncode}"
-        meaning = _SIGNAL_MEANING.get(name)
-        return f"was killed by {name}" + (f" ({meaning})" if meaning else "")
-    return f"exited with code {returncode}"
-
-
-def _log_lines(n: int = LOG_TAIL_LINES) -> list[str]:
-    try:
-        with open(state_dir() / "server.log", "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return []
-    return [line.strip()[:300] for line in text.splitlines() if line.strip()][-n:]
-
-
-def record_crash(server_pid: int, returncode: int, phase: str) -> dict:
-    """Write `last_crash.json` (what happened, the log's last lines, what to do) and return it."""
-    tail = _log_lines()
-    name = ""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-    if name == "SIGILL":
-        hint = ("rebuild with `selfcoder model install --rebuild`, or with fewer CPU features: "
-                "`SELFCODER_LLAMA_MAX_TIER=baseline selfcoder model install`")
-    elif name == "SIGKILL" or any("out of memory" in l.lower() or "failed to allocate" in l.lower() for l in tail):
-        hint = "free some memory or lower local_model.n_ctx, then run again"
-    else:
-        hint = "if it happens again, rebuild with `selfcoder model install --rebuild`"
-    record = {"time": time.time(), "server_pid": server_pid, "returncode": returncode, "signal": name or None,
-              "what": describe_exit(returncode), "phase": phase, "log": str(state_dir() / "server.log"),
-              "log_tail": tail, "hint": hint}  # fmt: skip
-    path = state_dir() / CRASH_FILE
-    atomic_write(path, json.dumps(record, indent=2), sync=False)
-    return record
-
-
-def last_crash() -> dict | None:
-    """The last recorded crash of the local server, or None."""
-    try:
-        record = json.loads((state_dir() / CRASH_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def crash_of(server_pid: int, wait_s: float = 3.0) -> dict | None:
-    """The crash record of the llama.cpp process `server_pid`, waiting up to `wait_s` for the process
-    that watches it to write one; None when it is not dead or no record came."""
-    if _alive(server_pid):
-        return None
-    deadline = time.monotonic() + wait_s
-    while True:
-        record = last_crash()
-        if record and record.get("server_pid") == server_pid:
-            return record
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.1)
-
-
-def crash_message(record: dict) -> str:
-    """One line: what happened, where the log is, what to do, and the log's last lines."""
-    msg = f"the local model server {record.get('what', 'died')} — see {record.get('log')}; {record.get('hint', '')}".rstrip("; ")
-    tail = record.get("log_tail") or []
-    return msg + (f" — last log lines: {' | '.join(tail)}" if tail else "")
 
 
 def server_command(gguf: Path, port: int, threads: int, n_ctx: int, api_key: str) -> list[str]:
@@ -366,7 +209,7 @@ def _start_on_demand(settings, server_cmd: list[str] | None = None) -> ServerSta
             crash = last_crash()
             if crash and crash.get("phase") == "starting" and crash.get("time", 0) >= started:
                 raise ModelError(crash_message(crash))
-            raise ModelError(f"the local model server did not start: {_log_tail()}")
+            raise ModelError(f"the local model server did not start: {log_tail()}")
         time.sleep(0.25)
     os.kill(proc.pid, signal.SIGTERM)
     raise ModelError(f"the local model server did not become ready within {READY_TIMEOUT_S:.0f} s")
@@ -379,7 +222,7 @@ def stop_server(timeout: float = 15.0) -> bool:
         return False
     os.kill(state.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and (_alive(state.pid) or _alive(state.server_pid)):
+    while time.monotonic() < deadline and (alive(state.pid) or alive(state.server_pid)):
         time.sleep(0.2)
     return True
 

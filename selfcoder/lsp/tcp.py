@@ -33,7 +33,7 @@ _LENGTH = re.compile(rb"^Content-Length: *(\d+)\r?\n$", re.IGNORECASE)
 
 
 def token_path(port: int) -> Path:
-    from selfcoder.llm.local_server import cache_dir
+    from selfcoder.config import cache_dir
 
     return cache_dir() / "lsp" / f"tcp-{port}.token"
 

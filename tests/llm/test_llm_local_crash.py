@@ -16,7 +16,7 @@ import pytest
 from llm_helpers import make_settings, user
 
 from selfcoder.errors import ModelError
-from selfcoder.llm import Gateway, TrajectoryLog, local_server, read_trajectory
+from selfcoder.llm import Gateway, TrajectoryLog, local_server, local_state, read_trajectory
 
 FAKE = Path(__file__).with_name("fake_llama_server.py")
 
@@ -62,14 +62,14 @@ def test_a_crashed_server_is_one_clear_model_error_and_model_status_shows_it(fak
             gw.complete(user("hi"))
     msg = str(e.value)
     assert msg.startswith(f"the local model server {what}") and hint in msg and "\n" not in msg
-    assert str(local_server.state_dir() / "server.log") in msg
+    assert str(local_state.state_dir() / "server.log") in msg
     assert "running a matmul kernel" in msg  # the last lines of its log
     assert gw.status == "model_error" and gw.summary()["error"] == msg
     assert gw.usage.retries == 0 and events_of(events) == ["start", "1"]  # no retries against a dead server
     out = subprocess.run([sys.executable, "-m", "selfcoder.cli", "model", "status", "--repo", str(tmp_path), "--json"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     crash = json.loads(out.stdout)["last_crash"]
-    assert crash["what"] == local_server.describe_exit(crash["returncode"]) and what.startswith(crash["what"][:20])
+    assert crash["what"] == local_state.describe_exit(crash["returncode"]) and what.startswith(crash["what"][:20])
     assert crash["server_pid"] == lease.state.server_pid and crash["log_tail"]
     text = subprocess.run([sys.executable, "-m", "selfcoder.cli", "model", "status", "--repo", str(tmp_path)],
                           capture_output=True, text=True, timeout=60).stdout  # fmt: skip

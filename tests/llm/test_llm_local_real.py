@@ -17,7 +17,7 @@ from llm_helpers import UNIX_CLIENT, make_settings, user
 from waiting import exited, wait_until
 
 from selfcoder.config import LocalModelSettings
-from selfcoder.llm import Gateway, TrajectoryLog, local_model, local_server, read_trajectory
+from selfcoder.llm import Gateway, TrajectoryLog, local_model, local_server, local_state, read_trajectory
 
 pytestmark = pytest.mark.llm_local
 
@@ -46,7 +46,7 @@ def test_on_demand_server_answers_and_stops_when_no_run_needs_it(tmp_path):
     assert gw.status == "ok" and gw.usage.calls == 2 and gw.usage.unpriced_calls == 0
     assert [r["type"] for r in read_trajectory(tmp_path / "t.jsonl")].count("llm_response") == 2
     wait_until(lambda: local_server.read_state() is None, 60, "the on-demand server kept its state file")
-    wait_until(lambda: not local_server._alive(state.server_pid), 60, "the on-demand server did not stop")
+    wait_until(lambda: not local_state.alive(state.server_pid), 60, "the on-demand server did not stop")
 
 
 def test_a_served_model_is_used_and_left_running(tmp_path):
@@ -72,4 +72,4 @@ def test_a_served_model_is_used_and_left_running(tmp_path):
     finally:
         serve.send_signal(signal.SIGINT)
         serve.wait(30)
-    assert local_server.read_state() is None and not local_server._alive(state.server_pid)
+    assert local_server.read_state() is None and not local_state.alive(state.server_pid)
