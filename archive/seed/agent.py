@@ -9,33 +9,16 @@ The small-model heuristics are the named policies in policies.py (config.json "p
 import time
 
 import context
+import fast_path
 from edits import ActionError, apply_edit
 from events import emit
 from outcome import Outcome
 from policies import Policies
 from reply_parser import parse_reply
 from shell import run_shell
+from texts import fill, tail, truncate
 
 OMITTED = "(older message omitted to save space)"
-
-
-def fill(template, **values):
-    """Put values into a template's {placeholders}; other braces stay as they are."""
-    for key, value in values.items():
-        template = template.replace("{%s}" % key, str(value))
-    return template
-
-
-def tail(text, max_chars):
-    return text if len(text) <= max_chars else "[... earlier output omitted ...]\n" + text[-max_chars:]
-
-
-def truncate(text, max_chars):
-    """Keep the head and the tail of long text, with a marker saying how much was cut."""
-    if len(text) <= max_chars:
-        return text
-    half = max_chars // 2
-    return "%s\n[... %d characters omitted ...]\n%s" % (text[:half], len(text) - 2 * half, text[-half:])
 
 
 class Agent:
@@ -54,6 +37,7 @@ class Agent:
         self.focus = []  # files shown whole in the first prompt
         self.tests_failed_at_start = False  # as of the latest first prompt
         self.changed = False  # some edit has worked
+        self.fast = fast_path.FastPath(self)  # localise first (policy localize_first)
 
     def time_left(self):
         return self.deadline - time.monotonic()
@@ -62,6 +46,9 @@ class Agent:
 
     def run(self):
         """Loop until submitted or a limit is hit; return (status, message)."""
+        done = self.fast.run()  # the localise-first fast path; None: the loop goes on
+        if done:
+            return done
         messages = self.fresh_conversation()
         while True:
             stop = self.limit_reached()
@@ -135,6 +122,8 @@ class Agent:
         test_output = self.tests_at_start()
         files = context.list_files(self.root)
         paths = context.relevant_files(self.root, files, self.task, test_output, cfg["max_files"])
+        paths = self.fast.paths + [p for p in paths if p not in self.fast.paths]  # localised files first
+        paths = paths[:cfg["max_files"]]
         shown, self.focus = context.show_files(self.root, paths, context.identifiers(problem),
                                                cfg["files_max_chars"])
         return fill(self.prompts["instance"], instance_id=self.task.get("instance_id", ""),
@@ -147,7 +136,9 @@ class Agent:
         """Run the tests before the model's next try; their output for the first prompt."""
         if not self.test_cmd:
             return "(not run: no test command was given; look for the tests yourself)"
-        code, out = self.run_tests()
+        code, out = self.run_tests() if not self.fast.test_run else self.fast.test_run
+        self.fast.test_run = None  # the fast path's last run shows the workspace as it is now
+        out = tail(out.strip(), self.config["test_output_max_chars"])
         self.tests_failed_at_start = code != 0
         return "exit code %d\n%s" % (code, out)
 

@@ -15,6 +15,9 @@ TEST_CMD = "%s -m unittest test_calc" % sys.executable
 FIX_PATCH = ["-    return a - b", "+    return a + b"]
 
 
+LOOP = {"policies": {"localize_first": {"enabled": False}}}  # the free loop alone, no fast path
+
+
 def task(**limits):
     return {"instance_id": "t-1", "problem_statement": "add() in calc.py returns a - b instead of a + b.",
             "repo_map": "calc.py: add, mul", "test_cmd": TEST_CMD, "hints": {"files": ["calc.py"]},

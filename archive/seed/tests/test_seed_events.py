@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from seed_cases import FIX, calc_repo, task
+from seed_cases import FIX, LOOP, calc_repo, task
 from seed_fake_model import SEED, FakeModel, read_events, solve
 
 LOUD = "```bash\nhead -c 3000000 /dev/zero | tr '\\0' x; echo; echo done\n```"
@@ -27,14 +27,15 @@ def test_events_go_to_the_events_file_and_megabytes_of_output_do_not_reach_stdou
     the_task = dict(task(), test_cmd="head -c 2000000 /dev/zero | tr '\\0' y; exit 1")
     run = solve(repo, [LOUD, LOUD.replace("echo done", "echo again"), FIX, "SUBMIT"], the_task)
     assert run.steps == ["bash", "bash", "edit", "submit"] and run.status == "submitted"
-    assert [e["n"] for e in run.events[:-1]] == [1, 2, 3, 4]
+    assert [e["type"] for e in run.events[:2]] == ["localize", "step"]  # localised nothing: skipped
+    assert [e["n"] for e in run.events[1:-1]] == [1, 2, 3, 4]
     assert "@@selfcoder" not in run.out and len(run.out) < 1000, run.out[:1000]
     assert "done" in run.sent(1) and len(run.sent(1)) < 20000  # output shortened for the model
 
 
 def test_without_the_events_file_events_are_printed_on_stdout(repo):
     run = solve(repo, [FIX], task(), events_file=False)
-    assert [e["type"] for e in run.events] == ["step", "exit"] and run.status == "submitted"
+    assert [e["type"] for e in run.events] == ["localize", "step", "exit"] and run.status == "submitted"
     assert all(line.startswith("@@selfcoder {") for line in run.out.splitlines())
 
 
@@ -50,7 +51,7 @@ def test_an_events_file_that_cannot_be_written_falls_back_to_stdout(repo, tmp_pa
     finally:
         model.close()
     lines = [json.loads(x[len("@@selfcoder "):]) for x in proc.stdout.decode().splitlines()]
-    assert proc.returncode == 0 and [e["type"] for e in lines] == ["step", "exit"]
+    assert proc.returncode == 0 and [e["type"] for e in lines] == ["localize", "step", "exit"]
 
 
 def test_an_exception_still_writes_the_exit_event(repo):
@@ -61,7 +62,7 @@ def test_an_exception_still_writes_the_exit_event(repo):
 
 def test_commands_do_not_inherit_the_events_file(repo):
     """A nested agent (the repository's own tests running a scaffold) must not write into ours."""
-    run = solve(repo, ['```bash\necho "events=[$SELFCODER_EVENTS]"\n```', FIX], task())
+    run = solve(repo, ['```bash\necho "events=[$SELFCODER_EVENTS]"\n```', FIX], task(), config=LOOP)
     assert "events=[]" in run.sent(1) and run.steps == ["bash", "edit+submit"]
 
 

@@ -1,12 +1,13 @@
 """The whole agent, run as the runner runs it (a real `python3 main.py task.json` process in a
 temporary git repository), against a scripted OpenAI-compatible model on a unix socket.
 
-These tests check behaviour (events, exit status, files changed, what reaches the model), not
+They test the free loop alone (LOOP: the localise-first fast path off; test_seed_localize.py
+tests that). These tests check behaviour (events, exit status, files changed, what reaches the model), not
 the prompts' wording: a child that rewords a prompt still passes them."""
 
 import pytest
 
-from seed_cases import BUGGY, FIX, FIX_PATCH, FIXED, calc_repo, changes, config, task
+from seed_cases import BUGGY, FIX, FIX_PATCH, FIXED, LOOP, calc_repo, changes, config, task
 from seed_fake_model import patch, prompt, shows, solve
 
 
@@ -16,7 +17,7 @@ def repo(tmp_path):
 
 
 def test_fixes_the_bug_in_one_reply_and_submits_when_tests_pass(repo):
-    run = solve(repo, [FIX], task())
+    run = solve(repo, [FIX], task(), config=LOOP)
     assert (run.code, run.status, run.steps) == (0, "submitted", ["edit+submit"])
     assert run.events[0]["n"] == 1 and run.events[0]["tokens"] == 100 == run.exit["tokens"]
     assert changes(patch(repo)) == FIX_PATCH
@@ -46,7 +47,7 @@ def test_malformed_replies_get_format_errors_then_recovery(repo):
     script = ["I think the bug is in add; it should add.",
               "calc.py\n<<<<<<< SEARCH\n    return a - b\n>>>>>>> REPLACE\n",
               FIX]
-    run = solve(repo, script, task())
+    run = solve(repo, script, task(), config=LOOP)
     assert (run.code, run.status, run.steps) == (0, "submitted", ["format_error", "format_error", "edit+submit"])
     assert shows(prompt("format_error"), run.sent(1)) and shows(prompt("format_error"), run.sent(2))
     assert "calc.py" in run.sent(1)  # the likeliest file to change is named
@@ -69,7 +70,7 @@ def test_failed_edit_leaves_the_file_and_shows_the_most_similar_lines(repo):
 
 def test_budget_exceeded(repo):
     refusal = (429, {"error": {"type": "budget_exceeded", "message": "run budget spent"}})
-    run = solve(repo, [refusal], task())
+    run = solve(repo, [refusal], task(), config=LOOP)
     assert run.code == 1 and run.events == [{"type": "exit", "status": "budget_exceeded",
                                              "message": "run budget spent", "steps": 0, "tokens": 0}]
     assert len(run.requests) == 1
@@ -85,7 +86,7 @@ def test_model_errors_are_retried_then_model_error(repo):
 
 def test_token_limit(repo):
     script = ["```bash\nls\n```", "```bash\ncat calc.py\n```", FIX]
-    run = solve(repo, script, task(max_tokens=1500), tokens_per_call=1000)
+    run = solve(repo, script, task(max_tokens=1500), tokens_per_call=1000, config=LOOP)
     assert (run.code, run.status, run.steps) == (1, "token_limit", ["bash", "bash"])
     assert run.exit["tokens"] == 2000 and run.exit["steps"] == 2
 
@@ -110,7 +111,7 @@ def test_a_bad_task_file_is_an_error_exit(repo, tmp_path):
 
 def test_commands_reach_the_model_and_later_replies_see_the_history(repo):
     script = ["```bash\necho marker-$((6 * 7))\n```", "```bash\nls\n```", FIX]
-    run = solve(repo, script, task())
+    run = solve(repo, script, task(), config=LOOP)
     assert run.steps == ["bash", "bash", "edit+submit"]
     assert "marker-42" in run.sent(1) and "calc.py" in run.sent(2)
     assert run.requests[2]["messages"][2]["content"] == script[0]  # the model's own reply, kept

@@ -4,14 +4,15 @@ live in the scaffold's config.json; these tests set the settings they depend on.
 
 import pytest
 
-from seed_cases import BUGGY, FIX, FIXED, calc_repo, task
+from seed_cases import BUGGY, FIX, FIXED, LOOP, calc_repo, task
 from seed_fake_model import patch, prompt, shows, solve
 
 ECHO = "calc.py\n```\n" + BUGGY + "```"  # the file sent back unchanged: an edit that changes nothing
 
 
 def policy(name, **settings):
-    return {"policies": {name: settings}}
+    """`settings` for policy `name`; the localise-first fast path off: these test the loop."""
+    return {"policies": dict(LOOP["policies"], **{name: settings})}
 
 
 @pytest.fixture
@@ -87,8 +88,8 @@ def test_early_submit_refusal(repo, settings, steps):
                                                     (False, ["edit+submit"], "submitted")])
 def test_failed_edit_submit_refusal(repo, enabled, steps, status):
     wrong = FIX.replace("    return a - b\n=", "    return a-b\n=") + "\nSUBMIT"
-    settings = {"policies": {"failed_edit_submit_refusal": {"enabled": enabled},
-                             "early_submit_refusal": {"enabled": False}}}
+    settings = {"policies": dict(LOOP["policies"], failed_edit_submit_refusal={"enabled": enabled},
+                                 early_submit_refusal={"enabled": False})}
     run = solve(repo, [wrong], dict(task(max_steps=1), test_cmd=None), config=settings)
     assert (run.steps, run.status) == (steps, status) and patch(repo) == ""
 

@@ -1,0 +1,142 @@
+"""Localise first, then one small edit: the fast path tried before the free loop (policy
+`localize_first`).
+
+Why: a 1.5B model is weak at driving a long loop but good at rewriting a function it is shown,
+and tests are cheap. So: run the tests; when they fail, pick the few functions they point at
+(localize.py); show the problem, the failing output and those functions; ask for the corrected
+whole function (prompts/function_fix.txt) and put it in place (function_edit.py; a reply in the
+loop's edit formats is accepted too). Tests pass -> submitted. Still failing -> the change stays
+if it broke no other test (else it is undone) and the model gets one retry with the new output
+(prompts/function_retry.txt). A reply with no usable edit, or the attempts used up -> the loop
+goes on with the steps left, showing the localised files first. Every model call is a step.
+"""
+
+import os
+import textwrap
+
+import localize
+from edits import ActionError, apply_edit, resolve
+from events import emit
+from function_edit import replace_functions, restore
+from outcome import Outcome
+from reply_parser import parse_reply
+from shell import run_shell
+from texts import fill, tail, truncate
+
+
+def show(root, target):
+    """A function as the model sees it: where it is, then its source in a python block."""
+    with open(os.path.join(root, target["path"]), encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")[target["start"] - 1:target["end"]]
+    owner = target["qualname"].rsplit(".", 1)[0] if "." in target["qualname"] else ""
+    return "%s (%slines %d-%d):\n```python\n%s\n```" % (
+        target["path"], "in %s, " % owner if owner else "", target["start"], target["end"],
+        textwrap.dedent("\n".join(lines)).rstrip())
+
+
+class FastPath:
+    """One run's fast path; after it, `test_run` and `paths` tell the loop what was learned."""
+
+    def __init__(self, agent):
+        self.agent, self.policy = agent, agent.policies.localize_first
+        self.paths = []  # files of the localised functions: the loop shows them first
+        self.test_run = None  # (exit code, output) of the tests as the workspace is now
+
+    def tests(self):
+        a = self.agent
+        return run_shell(a.test_cmd, a.root, min(a.config["test_timeout_s"], a.time_left()), 40000)
+
+    def run(self):
+        """(status, message) when the fast path ends the run, else None: the loop goes on."""
+        a, p = self.agent, self.policy
+        if not p.enabled or not a.test_cmd:
+            return None
+        code, out = self.test_run = self.tests()
+        targets = localize.candidates(a.root, a.task, out, p.max_functions, p.max_function_lines) if code else []
+        self.paths = sorted({t["path"] for t in targets}, key=[t["path"] for t in targets].index)
+        why = "; ".join("%s:%s (%s)" % (t["path"], t["qualname"], t["why"]) for t in targets)
+        emit(type="localize", status="found" if targets else "skipped",
+             functions=["%s:%s" % (t["path"], t["qualname"]) for t in targets],
+             detail=(why or ("the tests pass before any change" if code == 0 else "no function found"))[:200])
+        if not targets:
+            return None
+        failing = set(localize.failing_ids(out))
+        problem = truncate((a.task.get("problem_statement") or "").strip(), a.config["problem_max_chars"])
+        messages = [{"role": "system", "content": a.prompts["system"]},
+                    {"role": "user", "content": fill(
+                        a.prompts["function_fix"], problem_statement=problem, test_cmd=a.test_cmd, code=code,
+                        test_output=tail(out.strip(), p.test_output_chars),
+                        functions="\n\n".join(show(a.root, t) for t in targets))}]
+        for _ in range(p.attempts):
+            stop = a.limit_reached()
+            if stop:
+                return stop
+            outcome, failing = self.attempt(a.ask_model(messages), targets, failing)
+            emit(type="step", n=a.steps, action=outcome.action(), detail=outcome.detail()[:200], tokens=a.tokens)
+            if outcome.submit:
+                return "submitted", outcome.detail()
+            if not outcome.edited:
+                break
+            messages.append({"role": "user", "content": outcome.observation()})
+            targets = self.relocate(targets)
+        emit(type="localize", status="fallback", functions=[],
+             detail="the loop goes on (%d steps left)" % (a.max_steps - a.steps))
+        return None
+
+    def attempt(self, reply, targets, failing):
+        """Put the reply's edit in place and run the tests: (Outcome, failing test ids now)."""
+        a, outcome = self.agent, Outcome()
+        try:
+            report, originals = replace_functions(a.root, targets, reply)
+            outcome.add("function_edit", report, report)
+        except ActionError as e:
+            originals = self.loop_edits(reply, outcome)
+            if not outcome.kinds:
+                outcome.add("format_error", str(e), "no usable edit: %s" % e)
+            if not originals:
+                return outcome, failing
+        outcome.edited = True
+        code, out = self.tests()
+        new = set(localize.failing_ids(out))
+        note = fill(a.prompts["tests"], test_cmd=a.test_cmd, code=code,
+                    output=tail(out.strip(), self.policy.test_output_chars))
+        if code == 0:
+            self.test_run, outcome.submit = (code, out), True
+            outcome.add("submit", note, "tests pass now: submitted")
+            return outcome, new
+        broke = sorted(new - failing) if new else ["(the output names no failing test)"]
+        if broke:
+            restore(a.root, originals)
+            verdict = "Your change was undone: it made other tests fail (%s)." % ", ".join(broke)[:300]
+        else:
+            self.test_run, a.changed, failing = (code, out), True, new
+            verdict = "Your change was kept, but tests still fail."
+        outcome.notes += [note, fill(a.prompts["function_retry"], verdict=verdict)]
+        outcome.details.append("tests: exit %d, change %s" % (code, "undone" if broke else "kept"))
+        return outcome, failing
+
+    def loop_edits(self, reply, outcome):
+        """Carry out a reply in the loop's edit formats (SEARCH/REPLACE, whole file); return
+        {path: text before, None for a new file} of the files changed."""
+        a, originals = self.agent, {}
+        for act in [x for x in parse_reply(reply, a.root, [], a.policies) if x["kind"] in ("edit", "write")]:
+            try:
+                full = resolve(a.root, act["path"])
+                before = None
+                if os.path.isfile(full):
+                    with open(full, encoding="utf-8", errors="surrogateescape", newline="") as f:
+                        before = f.read()
+                note = apply_edit(a.root, act, a.policies)
+                originals.setdefault(act["path"], before)
+            except (ActionError, OSError) as e:
+                note = "Edit of %s FAILED: %s" % (act["path"], e)
+            outcome.add("edit", note, note.split("\n")[0])
+        return originals
+
+    def relocate(self, targets):
+        """The targets' line ranges as the files are now (a kept change moves them)."""
+        now = []
+        for t in targets:
+            found = [d for d in localize.functions(self.agent.root, t["path"]) if d["qualname"] == t["qualname"]]
+            now.append(dict(t, start=found[0]["start"], end=found[0]["end"]) if found else t)
+        return now
