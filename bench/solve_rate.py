@@ -91,7 +91,7 @@ def open_out(args) -> Path:
         args.out = cache_dir() / "bench" / "solve-rate" / time.strftime("%Y%m%d-%H%M%S")
     out, config = args.out.resolve(), run_config(args)
     saved = out / "run.json"
-    if saved.exists():
+    if saved.exists() and (out / "results").exists():  # a run that stopped before its first result holds nothing
         if not args.resume:
             raise UsageError(f"{out} holds an earlier run: add --resume to go on with it, or choose another --out")
         before = json.loads(saved.read_text())
@@ -99,7 +99,7 @@ def open_out(args) -> Path:
         if changed:
             raise UsageError(f"{out} was run with other options ({', '.join(f'{k} {before.get(k)}' for k in changed)}): "
                              "resume with the same ones, or choose another --out")
-    elif out.exists() and any(out.iterdir()):
+    elif not saved.exists() and out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} exists and is not a solve_rate results dir: choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(config, indent=2))

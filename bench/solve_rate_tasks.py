@@ -39,6 +39,11 @@ def task_dirs(root: Path) -> list[Path]:
     return found
 
 
+def prefix_of(root: Path) -> str:
+    """The instance id prefix bench/tasks/task_set.py gives a root's tasks: `bugfix` for bench/tasks, else the root's name."""
+    return "bugfix" if Path(root).resolve() == (ROOT / "bench" / "tasks").resolve() else Path(root).resolve().name
+
+
 def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
@@ -57,9 +62,9 @@ def split_names(root: Path, split: str) -> list[str]:
     return [str(n) for n in halves[_key(split)]]
 
 
-def _pick(dirs: list[Path], names: list[str], what: str) -> list[Path]:
-    """The dirs `names` mean (a directory name, or task_set.py's instance id `bugfix-<name>`), in dir order."""
-    by_name = {d.name: d for d in dirs} | {f"bugfix-{d.name}": d for d in dirs}
+def _pick(dirs: list[Path], names: list[str], what: str, prefix: str) -> list[Path]:
+    """The dirs `names` mean (a directory name, or task_set.py's instance id `<prefix>-<name>`), in dir order."""
+    by_name = {d.name: d for d in dirs} | {f"{prefix}-{d.name}": d for d in dirs}
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise SelfcoderError(f"unknown task(s) {', '.join(unknown)} in {what}: "
@@ -71,9 +76,9 @@ def _pick(dirs: list[Path], names: list[str], what: str) -> list[Path]:
 def choose(root: Path, split: str | None = None, names: list[str] | None = None, limit: int | None = None) -> list[Path]:
     dirs = task_dirs(root)
     if split:
-        dirs = _pick(dirs, split_names(root, split), f"{root}/split.json")
+        dirs = _pick(dirs, split_names(root, split), f"{root}/split.json", prefix_of(root))
     if names:
-        dirs = _pick(dirs, names, f"--tasks (from {root}{', split ' + split if split else ''})")
+        dirs = _pick(dirs, names, f"--tasks (from {root}{', split ' + split if split else ''})", prefix_of(root))
     return dirs[:limit] if limit else dirs
 
 
@@ -92,7 +97,7 @@ def load_tasks(root: Path, out: Path, *, split: str | None = None, names: list[s
     for n, d in enumerate(missing, 1):
         log(f"measuring the tests of {d.name} ({n}/{len(missing)}: FAIL_TO_PASS, PASS_TO_PASS)")
         try:
-            rows.append(instance(d))
+            rows.append(instance(d, prefix_of(root)))
         except SystemExit as e:  # task_set.py's way of saying a task is broken
             raise SelfcoderError(f"task {d.name} is broken: {e}") from None
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -84,12 +84,12 @@ def make_root(tmp_path: Path, names: list[str], split: dict | None = None) -> Pa
 
 def test_split_names_and_limit_pick_tasks_in_name_order(tmp_path):
     root = make_root(tmp_path, ["alpha", "beta", "gamma", "delta"],
-                     {"search": ["gamma", "alpha"], "held_out": ["beta", "bugfix-delta"]})
+                     {"search": ["gamma", "alpha"], "held_out": ["beta", f"{tmp_path.name}-delta"]})
     assert [d.name for d in choose(root)] == ["alpha", "beta", "delta", "gamma"]
     assert [d.name for d in choose(root, split="held_out")] == ["beta", "delta"]
     assert [d.name for d in choose(root, split="held-out")] == ["beta", "delta"]
     assert [d.name for d in choose(root, split="search", limit=1)] == ["alpha"]
-    assert [d.name for d in choose(root, names=["bugfix-gamma", "beta"])] == ["beta", "gamma"]
+    assert [d.name for d in choose(root, names=[f"{tmp_path.name}-gamma", "beta"])] == ["beta", "gamma"]
 
 
 @pytest.mark.parametrize("kwargs, message", [
