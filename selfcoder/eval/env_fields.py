@@ -1,11 +1,13 @@
 """What a task's `environment` field may say, checked before anything is built: a task file is
 untrusted (public dumps), and pip takes options, paths, URLs and file names where a requirement
 is expected — each of those could run code on the host or read its files. Only plain PEP 508
-specifiers pass (`check_requirement`); environments.py builds from what passes."""
+specifiers pass (`check_requirement`); `EnvSpec.from_task_field` is the field once checked, and
+environments.py builds from it."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -54,3 +56,37 @@ def check_requirement(value: object) -> str:
         raise EnvironmentProblem(f"environment requirement {shown(value)} refused: {why}; a task may only name "
                                  "packages as PEP 508 specifiers such as mpmath==1.3.0 (no pip options, paths or URLs)")
     return str(req)
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    python: str | None = None  # "3.9" or "3.9.18"
+    requirements: tuple[str, ...] = ()
+    install: str | None = None  # run in the sandbox before the tests
+    interpreter: str | None = None  # must be one selfcoder discovered (`find_interpreter`)
+
+    @classmethod
+    def from_task_field(cls, value) -> "EnvSpec | None":
+        """The spec of a task's `environment` field; an `EnvironmentProblem` (one line) for a
+        malformed or refused one (see `check_requirement`, `find_interpreter`)."""
+        if not value:
+            return None
+        if isinstance(value, str):
+            value = {"python": value}
+        if not isinstance(value, dict):
+            raise EnvironmentProblem(f"environment must be an object, not {type(value).__name__}")
+        reqs = value.get("requirements") or ()
+        if isinstance(reqs, str):
+            reqs = reqs.split()
+        if not isinstance(reqs, (list, tuple)):
+            raise EnvironmentProblem(f"environment requirements must be a list, not {type(reqs).__name__}")
+        for key in ("install", "interpreter"):
+            if value.get(key) and not isinstance(value[key], str):
+                raise EnvironmentProblem(f"environment {key} must be a string, not {type(value[key]).__name__}")
+        python = str(value["python"]) if value.get("python") else None
+        interpreter = value.get("interpreter") or None
+        if interpreter and not python:
+            raise EnvironmentProblem(f"environment interpreter {shown(interpreter)} refused: name the Python version "
+                                     "(`python`) instead; selfcoder finds the interpreter itself")
+        return cls(python=python, requirements=tuple(check_requirement(r) for r in reqs),
+                   install=value.get("install") or None, interpreter=interpreter)

@@ -60,7 +60,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import stat
@@ -71,46 +70,13 @@ from pathlib import Path
 from typing import Callable
 
 from selfcoder.errors import SandboxError
-from selfcoder.eval.env_fields import EnvironmentProblem, shown, check_requirement  # noqa: F401 - part of this module's API
+from selfcoder.eval.env_fields import EnvironmentProblem, EnvSpec, check_requirement
+from selfcoder.eval.interpreters import (SYSTEM_PYTHON, find_interpreter, interpreter_mounts, make_readable,
+                                         readable_interpreter, version_of)
 from selfcoder.sandbox.base import Mount
 
 BUILD_TIMEOUT_S = 1800
-SYSTEM_PYTHON = "/usr/bin/python3"  # an environment with requirements but no version: the sandbox's python3
 WHEELS_IN_SANDBOX = "/wheels"  # where the downloaded wheels are mounted (read-only) for the install
-
-
-@dataclass(frozen=True)
-class EnvSpec:
-    python: str | None = None  # "3.9" or "3.9.18"
-    requirements: tuple[str, ...] = ()
-    install: str | None = None  # run in the sandbox before the tests
-    interpreter: str | None = None  # must be one selfcoder discovered (`find_interpreter`)
-
-    @classmethod
-    def from_task_field(cls, value) -> "EnvSpec | None":
-        """The spec of a task's `environment` field; an `EnvironmentProblem` (one line) for a
-        malformed or refused one (see `check_requirement`, `find_interpreter`)."""
-        if not value:
-            return None
-        if isinstance(value, str):
-            value = {"python": value}
-        if not isinstance(value, dict):
-            raise EnvironmentProblem(f"environment must be an object, not {type(value).__name__}")
-        reqs = value.get("requirements") or ()
-        if isinstance(reqs, str):
-            reqs = reqs.split()
-        if not isinstance(reqs, (list, tuple)):
-            raise EnvironmentProblem(f"environment requirements must be a list, not {type(reqs).__name__}")
-        for key in ("install", "interpreter"):
-            if value.get(key) and not isinstance(value[key], str):
-                raise EnvironmentProblem(f"environment {key} must be a string, not {type(value[key]).__name__}")
-        python = str(value["python"]) if value.get("python") else None
-        interpreter = value.get("interpreter") or None
-        if interpreter and not python:
-            raise EnvironmentProblem(f"environment interpreter {shown(interpreter)} refused: name the Python version "
-                                     "(`python`) instead; selfcoder finds the interpreter itself")
-        return cls(python=python, requirements=tuple(check_requirement(r) for r in reqs),
-                   install=value.get("install") or None, interpreter=interpreter)
 
 
 @dataclass
@@ -149,89 +115,6 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "selfcoder" / "envs"
 
 
-def _version_of(python: str) -> tuple[int, ...] | None:
-    try:
-        out = subprocess.run([python, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
-                             capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    return tuple(int(x) for x in out.stdout.strip().split("."))
-
-
-def _matches(found: tuple[int, ...], wanted: str) -> bool:
-    want = tuple(int(x) for x in wanted.split("."))
-    return found[: len(want)] == want
-
-
-def candidates(version: str) -> list[str]:
-    """Host interpreters that may be `version`, best first (pyenv newest patch first)."""
-    major_minor = ".".join(version.split(".")[:2])
-    pyenv = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
-    found: list[str] = []
-    if pyenv.is_dir():
-        def key(p: Path):
-            return tuple(int(x) for x in re.findall(r"\d+", p.name))
-        for d in sorted(pyenv.glob(f"{major_minor}.*"), key=key, reverse=True):
-            if re.fullmatch(r"\d+\.\d+\.\d+", d.name) and d.name.startswith(version):
-                found.append(str(d / "bin" / f"python{major_minor}"))
-    found += [f"/usr/bin/python{major_minor}", f"/usr/local/bin/python{major_minor}"]
-    return found
-
-
-def find_interpreter(spec: EnvSpec) -> tuple[str, tuple[int, ...]]:
-    """(the interpreter, its version): the best discovered one of `spec.python`. A named
-    `spec.interpreter` only picks among those (the same file, by its real path); never run
-    otherwise."""
-    if not re.fullmatch(r"\d+\.\d+(\.\d+)?", spec.python or ""):
-        raise EnvironmentProblem(f"environment python {shown(spec.python)}: give a version such as 3.9 or 3.9.18")
-    found = [p for p in [*candidates(spec.python), SYSTEM_PYTHON] if os.access(p, os.X_OK)]
-    if spec.interpreter:
-        wanted = os.path.realpath(spec.interpreter)  # only looked at, never run
-        found = [p for p in found if os.path.realpath(p) == wanted]
-        if not found:
-            raise EnvironmentProblem(
-                f"environment interpreter {shown(spec.interpreter)} refused: not a Python {spec.python} that "
-                f"selfcoder found on this machine (pyenv's, /usr/bin/python{'.'.join(spec.python.split('.')[:2])}, "
-                "/usr/local/bin/...); leave `interpreter` out and name the version with `python`")
-    for python in found:
-        version = _version_of(python)
-        if version and _matches(version, spec.python):
-            return python, version
-    where = spec.interpreter or "pyenv, /usr/bin, /usr/local/bin"
-    raise EnvironmentProblem(f"Python {spec.python} is not installed on this machine (looked in {where})")
-
-
-def _reachable_by_others(path: Path) -> bool:
-    """Whether any uid can traverse to `path` (every ancestor o+x)."""
-    path = Path(path).resolve()
-    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
-
-
-def readable_interpreter(python: str, root: Path, log: Callable[[str], None]) -> tuple[str, Path | None]:
-    """(an interpreter a sandbox uid can run, its library dir for LD_LIBRARY_PATH or None).
-
-    bubblewrap runs as the sandbox uid, so it cannot even bind-mount pyenv's interpreters under
-    /root (mode 700): such an installation is copied once into the cache. pyenv's binaries name
-    their libpython by an absolute RUNPATH, hence LD_LIBRARY_PATH for the copy."""
-    prefix = _base_prefix(python)
-    if _reachable_by_others(prefix):
-        return python, None
-    copy = root / "pythons" / f"{prefix.name}-{hashlib.sha256(str(prefix).encode()).hexdigest()[:8]}"
-    with open(root / f".{copy.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (copy / ".complete").exists():
-            log(f"copying the Python installation {prefix} to {copy} (readable by sandboxes)")
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(prefix, copy, symlinks=True,
-                            ignore=lambda d, names: [n for n in names if n in ("test", "__pycache__")
-                                                     and Path(d).parent.name == "lib"] )
-            _readable(copy)
-            (copy / ".complete").write_text(str(prefix))
-    return str(copy / "bin" / Path(python).name), copy / "lib"
-
-
 def _lib_env(lib: Path | None) -> dict[str, str]:
     env = dict(os.environ)
     if lib is not None:
@@ -243,22 +126,6 @@ def spec_hash(spec: EnvSpec, interpreter: str, version: tuple[int, ...]) -> str:
     data = {"python": ".".join(map(str, version)), "interpreter": os.path.realpath(interpreter),
             "requirements": list(spec.requirements)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _base_prefix(python: str) -> Path:
-    out = subprocess.run([python, "-c", "import sys; print(sys.base_prefix)"], capture_output=True, text=True, timeout=30)
-    return Path(out.stdout.strip())
-
-
-def _interpreter_mounts(python: str, lib: Path | None) -> list[Mount]:
-    """The interpreter's installation at its host path, unless it lives under /usr (which every
-    sandbox shows: the host's under bubblewrap, the image's in a container)."""
-    prefix = lib.parent if lib else _base_prefix(python)
-    return [] if str(prefix).startswith("/usr") else [Mount(prefix, str(prefix))]
-
-
-def _readable(path: Path) -> None:
-    subprocess.run(["chmod", "-R", "a+rX", str(path)], check=False, capture_output=True)
 
 
 def _hand_over(path: Path, uid: int, gid: int) -> None:
@@ -321,7 +188,7 @@ def _install_in_sandbox(venv: Path, wheels: Path, requirements: tuple[str, ...],
     uid = workdirs.pick_uid()
     limits = Limits(timeout_s=BUILD_TIMEOUT_S, cpu_s=BUILD_TIMEOUT_S, disk_mb=4096, output_bytes=200_000)
     mounts = [Mount(venv, str(venv), read_only=False), Mount(wheels, WHEELS_IN_SANDBOX),
-              *_interpreter_mounts(python, lib)]
+              *interpreter_mounts(python, lib)]
     if uid is not None:
         _hand_over(venv, uid, uid)
     try:
@@ -374,7 +241,7 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
                     _host_step([str(target / "bin" / "python"), "-m", "pip", "download", "--only-binary", ":all:",
                                 "--dest", str(work / "wheels"), "--disable-pip-version-check", "--progress-bar", "off",
                                 "--", *requirements], out, lib, log, digest, cwd=work / "cwd")
-                    _readable(work)
+                    make_readable(work)
                     _install_in_sandbox(target, work / "wheels", requirements, python, lib, out, log, digest)
         except _BuildFailed:
             shutil.rmtree(target, ignore_errors=True)
@@ -390,7 +257,7 @@ def build_venv(spec: EnvSpec, *, log: Callable[[str], None] = lambda line: None)
             {"python": python, "version": list(version), "requirements": list(requirements),
              "lib": str(lib) if lib else None}))
         (target / ".complete").write_text("")
-        _readable(target)
+        make_readable(target)
     return target
 
 
@@ -402,14 +269,14 @@ def prepare(spec: EnvSpec | None, backend: str, *, log: Callable[[str], None] = 
         raise EnvironmentProblem(f"a Python {spec.python} environment needs the local or docker sandbox "
                                  f"(for {backend}, use an image that has it: sandbox.image)")
     if spec.python is None:  # requirements for the sandbox's own python3
-        found = _version_of(SYSTEM_PYTHON)
+        found = version_of(SYSTEM_PYTHON)
         if found is None:
             raise EnvironmentProblem(f"an environment with requirements needs {SYSTEM_PYTHON}, or a `python` version")
         spec = dataclasses.replace(spec, python="%d.%d" % found[:2], interpreter=SYSTEM_PYTHON)
     venv = build_venv(spec, log=log)
     info = json.loads((venv / "selfcoder-env.json").read_text())
     lib = Path(info["lib"]) if info.get("lib") else None
-    mounts = [Mount(venv, str(venv)), *_interpreter_mounts(info["python"], lib)]
+    mounts = [Mount(venv, str(venv)), *interpreter_mounts(info["python"], lib)]
     check = None
     if len(mounts) == 1 and backend == "docker":  # the image's /usr, not the host's: it must have this interpreter
         check = f"Python {'.'.join(map(str, info['version']))} ({info['python']})"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.eval.environments import EnvSpec, EnvironmentProblem, candidates, find_interpreter
+from selfcoder.eval.environments import EnvSpec, EnvironmentProblem, find_interpreter
+from selfcoder.eval.interpreters import candidates
 from selfcoder.eval.evaluate import Evaluation
 from selfcoder.eval.predictions import prediction
 from selfcoder.task import Task
