@@ -23,7 +23,9 @@ from selfcoder.errors import SandboxError
 from selfcoder.sandbox.base import ExecResult, Limits, OutputCallback
 
 EXECUTOR_SOURCE = Path(__file__).with_name("executor.py")
-EXECUTOR_PATH = "/.selfcoder/executor.py"  # where backends place it inside the sandbox
+EXECUTOR_FILES = (EXECUTOR_SOURCE, EXECUTOR_SOURCE.with_name("executor_limits.py"))  # what runs inside
+EXECUTOR_DIR = "/.selfcoder"  # where backends mount EXECUTOR_FILES, read-only, inside the sandbox
+EXECUTOR_PATH = f"{EXECUTOR_DIR}/executor.py"
 WATCHDOG_GRACE_S = 15.0  # the executor enforces timeouts itself; this only catches a hung executor
 # The longest line the host accepts. The largest honest reply is a command's capped output
 # (output_bytes, up to 6 bytes of JSON per byte) or a file read (read_file refuses files over

@@ -34,7 +34,7 @@ from selfcoder.errors import SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
 from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
-from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv, line_cap
+from selfcoder.sandbox.client import EXECUTOR_DIR, ExecutorClient, ExecutorGone, executor_argv, line_cap
 from selfcoder.sandbox.docker_client import docker_client
 from selfcoder.sandbox.docker_gc import owner_labels
 
@@ -151,7 +151,7 @@ class DockerSandbox(ExecutorSandbox):
         def bind(host: Path | str, target: str, read_only: bool) -> DockerMount:
             return DockerMount(target, str(Path(host).absolute()), type="bind", read_only=read_only)
 
-        mounts = [bind(self.workspace, WORKDIR, False), bind(self.dir / "executor.py", EXECUTOR_PATH, True),
+        mounts = [bind(self.workspace, WORKDIR, False), bind(self.dir / "executor", EXECUTOR_DIR, True),
                   bind(self.dir / "etc" / "passwd", "/etc/passwd", True),
                   bind(self.dir / "etc" / "group", "/etc/group", True)]
         return mounts + [bind(m.host, m.target, m.read_only) for m in self.spec.mounts]

@@ -6,6 +6,7 @@ a process that stays inside and forks each command costs about as much as a loca
 
 This file runs INSIDE the sandbox under whatever Python the sandbox has, so it uses the
 standard library only and stays compatible with Python >= 3.8. Do not import selfcoder here.
+Its one companion, executor_limits.py (rlimits, the output kept), is mounted beside it.
 The host side of the protocol is `selfcoder.sandbox.client.ExecutorClient`.
 
 Protocol: JSON, one object per line; requests on stdin, responses on stdout.
@@ -48,7 +49,6 @@ import errno
 import json
 import os
 import re
-import resource
 import shutil
 import select
 import signal
@@ -58,7 +58,6 @@ import time
 
 VERSION = 1
 CHUNK = 1 << 16
-MB = 1 << 20
 EXIT_GRACE_S = 0.1  # after the command exits, how long background holders of its pipe may still write
 KILL_DRAIN_S = 2.0  # after a kill, how long to wait for the pipe to close
 SHELL = "/bin/bash" if os.path.exists("/bin/bash") else "/bin/sh"
@@ -69,9 +68,24 @@ PLAIN_WORDS = re.compile(r"[\w@%+:,./-]+( +[\w@%+=:,./-]+)*")
 SHELL_ONLY = {"time", "exec", "command", "type", "hash", "echo", "printf", "pwd", "test", "kill"}
 OWN_PID_NS = False
 WORKDIR = os.getcwd()
-RLIMIT_KEYS = ("memory_mb", "pids", "cpu_s", "file_size_mb")
 BASE_LIMITS = {}  # applied to the executor itself at start, so commands inherit them for free
 PR_SET_DUMPABLE = 4
+
+
+def load_sibling(name):
+    """The module `name` beside this file (the backends mount this directory read-only), loaded
+    by its path: nothing is added to sys.path, so nothing else can stand in for it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                     name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_limits = load_sibling("executor_limits")
+Capture, limiter, RLIMIT_KEYS = _limits.Capture, _limits.limiter, _limits.RLIMIT_KEYS
 
 
 def make_undumpable():
@@ -128,71 +142,6 @@ class StdinLines:
             if line is not None or self.eof:
                 return line
             self.fill()
-
-
-class Capture:
-    """Keeps the first and the last `cap/2` bytes of a stream, counts the rest."""
-
-    def __init__(self, cap):
-        self.half = max(int(cap) // 2, 1)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def add(self, data):
-        self.total += len(data)
-        room = self.half - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if data:
-            self.tail += data
-            if len(self.tail) > self.half:
-                del self.tail[: len(self.tail) - self.half]
-
-    def cut(self):
-        return self.total - len(self.head) - len(self.tail)
-
-    def text(self):
-        cut = self.cut()
-        if cut == 0:
-            return bytes(self.head + self.tail).decode("utf-8", "replace")
-        head = bytes(self.head).decode("utf-8", "replace")
-        tail = bytes(self.tail).decode("utf-8", "replace")
-        sep = "" if head.endswith("\n") else "\n"
-        return "%s%s[... %d bytes cut ...]\n%s" % (head, sep, cut, tail)
-
-
-def _set_limit(res, value):
-    soft, hard = resource.getrlimit(res)
-    if hard != resource.RLIM_INFINITY and value > hard:
-        value = hard
-    try:
-        resource.setrlimit(res, (value, value))
-    except (ValueError, OSError):
-        pass
-
-
-def limiter(limits):
-    """The preexec function: applies rlimits in the child, before exec."""
-
-    def apply():
-        _set_limit(resource.RLIMIT_CORE, 0)
-        if limits.get("memory_mb"):
-            _set_limit(resource.RLIMIT_AS, int(limits["memory_mb"]) * MB)
-        if limits.get("pids"):
-            _set_limit(resource.RLIMIT_NPROC, int(limits["pids"]))
-        if limits.get("file_size_mb"):
-            _set_limit(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * MB)
-        if limits.get("cpu_s"):
-            cpu = int(limits["cpu_s"])
-            soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-            try:  # SIGXCPU at the soft limit, SIGKILL one second later
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1 if hard == resource.RLIM_INFINITY else hard))
-            except (ValueError, OSError):
-                pass
-
-    return apply
 
 
 def preexec_for(limits):

@@ -31,7 +31,7 @@ from typing import Mapping, Sequence
 from selfcoder.errors import PatchTooLarge, SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR, ExecResult, OutputCallback, Sandbox, SandboxSpec
-from selfcoder.sandbox.client import EXECUTOR_SOURCE, ExecutorClient, ExecutorGone
+from selfcoder.sandbox.client import EXECUTOR_FILES, ExecutorClient, ExecutorGone
 from selfcoder.sandbox.snapshot import prepare_workspace
 
 HOME = "/tmp/home"
@@ -140,8 +140,11 @@ class ExecutorSandbox(Sandbox):
         (etc / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\nagent:x:{uid}:{gid}:agent:{HOME}:/bin/bash\n"
                                     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
         (etc / "group").write_text(f"root:x:0:\nagent:x:{gid}:\nnogroup:x:65534:\n")
-        shutil.copyfile(EXECUTOR_SOURCE, self.dir / "executor.py")
-        os.chmod(self.dir / "executor.py", 0o644)
+        (self.dir / "executor").mkdir()
+        os.chmod(self.dir / "executor", 0o755)  # the sandbox uid reads it, whatever our umask
+        for source in EXECUTOR_FILES:
+            shutil.copyfile(source, self.dir / "executor" / source.name)
+            os.chmod(self.dir / "executor" / source.name, 0o644)
         return etc
 
     def _executor_gone(self) -> None:

@@ -41,7 +41,7 @@ from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
 from selfcoder.sandbox.cgroups import Cgroup, cgroup_problem
 from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
-from selfcoder.sandbox.client import EXECUTOR_PATH, ExecutorClient, ExecutorGone, executor_argv, line_cap
+from selfcoder.sandbox.client import EXECUTOR_DIR, ExecutorClient, ExecutorGone, executor_argv, line_cap
 
 BWRAP = "bwrap"
 PYTHON = "/usr/bin/python3"
@@ -145,7 +145,7 @@ class LocalSandbox(ExecutorSandbox):
             a += ["--ro-bind", str(self.dir / "etc" / name), f"/etc/{name}"]
         size = ["--size", str(self.limits.disk_mb << 20)] if self.limits.disk_mb > 0 else []
         a += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp", "--dir", HOME,
-              "--bind", str(self.workspace), WORKDIR, "--ro-bind", str(self.dir / "executor.py"), EXECUTOR_PATH]
+              "--bind", str(self.workspace), WORKDIR, "--ro-bind", str(self.dir / "executor"), EXECUTOR_DIR]
         for m in self.spec.mounts:
             a += ["--ro-bind" if m.read_only else "--bind", str(Path(m.host).absolute()), m.target]
         a += ["--remount-ro", "/", "--clearenv"]

@@ -42,7 +42,7 @@ def test_container_is_locked_down(sb):
     assert "/tmp" in host["Tmpfs"]
     assert attrs["Config"]["Labels"][LABEL_RUN] == sb.spec.run_id
     mounts = {m["Destination"]: m for m in attrs["Mounts"]}
-    assert mounts["/workspace"]["RW"] is True and mounts["/.selfcoder/executor.py"]["RW"] is False
+    assert mounts["/workspace"]["RW"] is True and mounts["/.selfcoder"]["RW"] is False
     # ...and as the code inside sees it: not root, no capabilities, pid 1 is the executor.
     res = sb.run("id -u; grep CapEff /proc/self/status; cat /proc/1/cmdline | tr '\\0' ' '")
     uid, caps, init = res.output.splitlines()

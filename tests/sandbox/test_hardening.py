@@ -89,6 +89,23 @@ def test_commands_cannot_take_over_the_executor(open_sb, tmp_path):
         assert sb.run(f"exit {i + 4}").exit_code == i + 4
 
 
+def test_commands_cannot_change_the_executors_code(open_sb, tmp_path):
+    """The executor's two files are mounted read-only at /.selfcoder and loaded by path: a command
+    can neither change them nor plant an `executor_limits` that a restarted executor would load."""
+    sb = open_sb(tmp_path)
+    for name in ("executor.py", "executor_limits.py"):
+        for cmd in (f"echo x >> /.selfcoder/{name}", f"rm -f /.selfcoder/{name}", f"mv /.selfcoder/{name} /tmp/"):
+            assert sb.run(cmd).exit_code != 0, cmd
+    assert sb.run("touch /.selfcoder/planted.py").exit_code != 0
+    planted = "open('/workspace/PLANTED', 'w').write('ran')\nraise SystemExit(9)\n"
+    for where in ("/workspace", "/workspace/.selfcoder", "/tmp"):
+        sb.run(f"mkdir -p {where}")
+        sb.write_file(f"{where}/executor_limits.py", planted)
+    assert sb.run("kill -9 -1").exit_code != 0  # the executor too: the next command starts a fresh one
+    res = sb.run("ulimit -c; ls /workspace")
+    assert res.ok and res.output.startswith("0\n") and "PLANTED" not in res.output, res.output
+
+
 def test_an_endless_protocol_line_kills_the_sandbox_not_the_host():
     r, w = os.pipe()
     aborted: list[bool] = []
