@@ -19,9 +19,9 @@ _REPO = typer.Option(Path("."), "--repo", help="Repository whose settings to rea
 
 
 def _settings(repo: Path):
-    from selfcoder.config import load_settings
+    from selfcoder.commands.config import settings_with_options
 
-    return load_settings(repo).settings
+    return settings_with_options(repo).settings
 
 
 @app.command("install")

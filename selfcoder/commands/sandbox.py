@@ -38,14 +38,11 @@ def run(
 
     Example: selfcoder sandbox run --repo . -- 'python3 -m pytest -q | tail -3'
     """
-    from selfcoder.commands.config import print_refusals
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.safe_text import visible
-    from selfcoder.config import load_settings
     from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
 
-    loaded = load_settings(repo if repo.is_dir() else None)
-    print_refusals(loaded)
-    settings = loaded.settings
+    settings = settings_with_options(repo if repo.is_dir() else None).settings
     command = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
     spec = SandboxSpec(source=repo, commit=commit, limits=Limits.from_settings(settings.sandbox),
                        image=settings.sandbox.image)
@@ -124,10 +121,10 @@ def build_image(
     Needs root and a running engine (scripts/ensure-docker.sh does both); about 2 minutes; skipped when the image exists. With a registry, `docker build -t selfcoder-base:bookworm sandbox/` builds the same image."""
     from rich.console import Console
 
-    from selfcoder.config import load_settings
+    from selfcoder.commands.config import settings_with_options
     from selfcoder.sandbox.image import build_image as build
 
-    name = name or load_settings(Path(".")).settings.sandbox.image
+    name = name or settings_with_options(Path(".")).settings.sandbox.image
     console = Console(stderr=True)
     noisy = ("I: Retrieving", "I: Validating", "I: Extracting", "I: Unpacking", "I: Configuring")
     with console.status(f"building {name}") as status:
