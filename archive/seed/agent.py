@@ -49,12 +49,15 @@ class Agent:
         done = self.fast.run()  # the localise-first fast path; None: the loop goes on
         if done:
             return done
-        messages = self.fresh_conversation()
+        messages, reply = self.fresh_conversation(), self.fast.leftover
+        if reply:  # the fast path's last reply had no working edit (a command, say): carried out first
+            messages.append({"role": "assistant", "content": reply})
         while True:
-            stop = self.limit_reached()
-            if stop:
-                return stop
-            reply = self.ask_model(messages)
+            if reply is None:
+                stop = self.limit_reached()
+                if stop:
+                    return stop
+                reply = self.ask_model(messages)
             outcome = self.act(reply)
             restart = self.policies.stall_restart.due(outcome.progress())
             if self.policies.same_reply_note.repeated(reply) and not outcome.submit:
@@ -67,6 +70,7 @@ class Agent:
                 messages = self.restart()
             else:
                 self.send_back(messages, outcome)
+            reply = None
 
     def limit_reached(self):
         """(status, message) when a limit stops the run, else None."""
@@ -153,6 +157,10 @@ class Agent:
     def act(self, reply):
         """Carry out the reply's actions in order; return its Outcome."""
         acts = parse_reply(reply, self.root, self.focus, self.policies)
+        if not any(a["kind"] in ("edit", "write") for a in acts) and self.policies.localize_first.enabled:
+            report = self.fast.function_edit(reply, self.focus)  # just a corrected function: put in place
+            if report:
+                acts = [{"kind": "function", "report": report}] + [a for a in acts if a["kind"] != "error"]
         errors = [a["msg"] for a in acts if a["kind"] == "error"]
         if len(errors) == len(acts):
             return self.format_error(errors)
@@ -160,6 +168,9 @@ class Agent:
         for a in acts:
             if a["kind"] in ("edit", "write"):
                 self.edit(a, outcome)
+            elif a["kind"] == "function":
+                outcome.add("function_edit", a["report"], a["report"])
+                outcome.edited = True
             elif a["kind"] == "bash":
                 commands += 1
                 self.command(a["cmd"], commands, outcome)

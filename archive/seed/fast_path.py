@@ -7,8 +7,10 @@ and tests are cheap. So: run the tests; when they fail, pick the few functions t
 whole function (prompts/function_fix.txt) and put it in place (function_edit.py; a reply in the
 loop's edit formats is accepted too). Tests pass -> submitted. Still failing -> the change stays
 if it broke no other test (else it is undone) and the model gets one retry with the new output
-(prompts/function_retry.txt). A reply with no usable edit, or the attempts used up -> the loop
-goes on with the steps left, showing the localised files first. Every model call is a step.
+(prompts/function_retry.txt). Attempts used up -> the loop goes on with the steps left, showing
+the localised files first. A reply with no edit that works (a command, prose, a function that does
+not parse) is not wasted: the loop carries it out as its own first reply (`leftover`), with the
+reason it was no function edit. Every model call is a step.
 """
 
 import os
@@ -41,6 +43,8 @@ class FastPath:
         self.agent, self.policy = agent, agent.policies.localize_first
         self.paths = []  # files of the localised functions: the loop shows them first
         self.test_run = None  # (exit code, output) of the tests as the workspace is now
+        self.leftover = None  # a reply with no working edit, for the loop to carry out
+        self.targets = []  # the localised functions: the loop takes whole-function replies for them too
 
     def tests(self):
         a = self.agent
@@ -60,6 +64,7 @@ class FastPath:
              detail=(why or ("the tests pass before any change" if code == 0 else "no function found"))[:200])
         if not targets:
             return None
+        self.targets = targets
         failing = set(localize.failing_ids(out))
         problem = truncate((a.task.get("problem_statement") or "").strip(), a.config["problem_max_chars"])
         messages = [{"role": "system", "content": a.prompts["system"]},
@@ -67,34 +72,37 @@ class FastPath:
                         a.prompts["function_fix"], problem_statement=problem, test_cmd=a.test_cmd, code=code,
                         test_output=tail(out.strip(), p.test_output_chars),
                         functions="\n\n".join(show(a.root, t) for t in targets))}]
+        why = "%d attempts made" % p.attempts
         for _ in range(p.attempts):
             stop = a.limit_reached()
             if stop:
                 return stop
-            outcome, failing = self.attempt(a.ask_model(messages), targets, failing)
+            reply = a.ask_model(messages)
+            outcome, result = self.attempt(reply, targets, failing)
+            if outcome is None:
+                self.leftover, why = reply, "the reply holds no working edit (%s): the loop carries it out" % result
+                break
+            failing = result
             emit(type="step", n=a.steps, action=outcome.action(), detail=outcome.detail()[:200], tokens=a.tokens)
             if outcome.submit:
                 return "submitted", outcome.detail()
-            if not outcome.edited:
-                break
             messages.append({"role": "user", "content": outcome.observation()})
             targets = self.relocate(targets)
         emit(type="localize", status="fallback", functions=[],
-             detail="the loop goes on (%d steps left)" % (a.max_steps - a.steps))
+             detail=("%s; %d steps left" % (why, a.max_steps - a.steps))[:200])
         return None
 
     def attempt(self, reply, targets, failing):
-        """Put the reply's edit in place and run the tests: (Outcome, failing test ids now)."""
+        """Put the reply's edit in place and run the tests: (Outcome, failing test ids now), or
+        (None, why the reply has no function edit) when no edit in it worked."""
         a, outcome = self.agent, Outcome()
         try:
             report, originals = replace_functions(a.root, targets, reply)
             outcome.add("function_edit", report, report)
         except ActionError as e:
             originals = self.loop_edits(reply, outcome)
-            if not outcome.kinds:
-                outcome.add("format_error", str(e), "no usable edit: %s" % e)
             if not originals:
-                return outcome, failing
+                return None, str(e)
         outcome.edited = True
         code, out = self.tests()
         new = set(localize.failing_ids(out))
@@ -132,6 +140,20 @@ class FastPath:
                 note = "Edit of %s FAILED: %s" % (act["path"], e)
             outcome.add("edit", note, note.split("\n")[0])
         return originals
+
+    def function_edit(self, reply, focus):
+        """For the loop: a reply that is just a corrected function (a habit the fast path teaches)
+        replaces the localised function, or one of a file shown whole, of that name; returns the
+        edit's report, or None when the reply's code defines none of them."""
+        targets, names = [], set()
+        for t in self.relocate(self.targets) + [d for p in focus for d in localize.functions(self.agent.root, p)]:
+            if t["name"] not in names:
+                targets.append(t)
+                names.add(t["name"])
+        try:
+            return replace_functions(self.agent.root, targets, reply)[0] if targets else None
+        except ActionError:
+            return None
 
     def relocate(self, targets):
         """The targets' line ranges as the files are now (a kept change moves them)."""

@@ -70,10 +70,19 @@ def test_an_unparsable_reply_falls_back_to_the_loop_with_the_steps_left(repo):
                        .replace("```\n", "\n\n\ndef value_range(values):\n    return max(values) - min(values)\n```\n")],
                 summary_task())
     assert run.steps == ["format_error", "bash", "edit+submit"] and run.status == "submitted"
-    assert "not valid Python" in run.events[1]["detail"]
-    assert [m["role"] for m in run.requests[1]["messages"]] == ["system", "user"]  # the loop's first prompt
-    assert shows(prompt("instance"), run.sent(1)) and SUMMARY in run.sent(1)  # the localised file, whole
-    assert "Steps left: 2" in run.sent(2)
+    assert "not valid Python" in run.events[1]["detail"] and run.events[1]["status"] == "fallback"
+    loop = run.requests[1]["messages"]  # the loop's first prompt, then the reply carried out by the loop
+    assert [m["role"] for m in loop] == ["system", "user", "assistant", "user"] and loop[2]["content"] == bad
+    assert shows(prompt("instance"), loop[1]["content"]) and SUMMARY in loop[1]["content"]  # the file, whole
+    assert shows(prompt("format_error"), run.sent(1)) and "Steps left: 2" in run.sent(2)
+
+
+def test_a_command_instead_of_a_function_is_run_by_the_loop_not_wasted(repo):
+    """...and the loop, too, takes a reply that is just the corrected function."""
+    run = solve(repo, ["```bash\necho looked-$((6 * 7))\n```", GOOD], summary_task())
+    assert (run.status, run.steps) == ("submitted", ["bash", "function_edit+submit"])
+    assert "looked-42" in run.sent(1) and len(run.requests) == 2  # the command ran in the loop
+    assert "value_range" not in "".join(changes(patch(repo)))  # the loop too replaced just median
 
 
 def test_a_reply_in_the_loop_formats_is_used_too(tmp_path):
@@ -92,3 +101,12 @@ def test_no_failing_test_means_no_localisation(tmp_path, test_cmd, status):
 def test_the_fast_path_counts_against_the_step_limit(repo):
     run = solve(repo, [NO_BETTER, GOOD], summary_task(max_steps=1))
     assert (run.status, run.steps, len(run.requests)) == ("step_limit", ["function_edit"], 1)
+
+
+@pytest.mark.parametrize("enabled, steps", [(True, ["function_edit", "submit"]), (False, ["format_error", "submit_refused"])])
+def test_the_loop_takes_a_corrected_function_of_a_file_it_showed(tmp_path, enabled, steps):
+    reply = "```python\ndef add(a, b):\n    return a + b\n```"  # tests pass at the start: no localisation
+    run = solve(calc_repo(tmp_path), [reply, "SUBMIT"], dict(task(max_steps=2), test_cmd="true"),
+                config={"policies": {"localize_first": {"enabled": enabled}}})
+    assert run.steps == steps and ((tmp_path / "calc.py").read_text() == FIXED) == enabled
+    assert localize_events(run) == ([("skipped", [])] if enabled else [])
