@@ -35,7 +35,7 @@ from selfcoder.cancel import Cancelled, CancelToken
 from selfcoder.config import Settings
 from selfcoder.errors import BudgetExceeded, SelfcoderError
 from selfcoder.evolve import policies as P
-from selfcoder.evolve import step, surface
+from selfcoder.evolve import diagnosis, step, surface
 from selfcoder.evolve.archive import ROOT, Archive
 from selfcoder.evolve.stats import best_node
 from selfcoder.llm.budget import Budget
@@ -327,14 +327,16 @@ class Search:
         work.mkdir(parents=True)
         job = f"expand/{work.name}"
         parent_dir = self.archive.node_dir(parent)
-        target = step.pick_target(self.archive.evaluations(parent), rng)
+        in_scope = surface.files_in_scope(parent_dir, self.scope[1])
+        target = diagnosis.pick_target(self.archive.evaluations(parent), rng, surface.files_in_scope(parent_dir, ["**"]))
         task = self.by_id.get(target.task) if target.task else None
         origin = {"task": target.task, "kind": target.kind, "diagnosis": target.log[-4000:], "problem": None}
-        scope_note = surface.note(*self.scope, surface.files_in_scope(parent_dir, self.scope[1]))
+        scope_note = surface.note(*self.scope, in_scope)
         try:
-            problem, usage = step.diagnose(target, task, self.diagnosis_settings, work / "diagnosis",
-                                           self._ledger(job, "diagnosis", node=parent), scope_note=scope_note)
-        except step.DiagnosisFailed as e:  # recorded, and the search goes on
+            problem, usage = diagnosis.diagnose(target, task, self.diagnosis_settings, work / "diagnosis",
+                                                self._ledger(job, "diagnosis", node=parent), agent_dir=parent_dir,
+                                                in_scope=in_scope, scope_note=scope_note)
+        except diagnosis.DiagnosisFailed as e:  # recorded, and the search goes on
             return self._failed(parent, parent_dir, work, origin, str(e), e.usage)
         problem = origin["problem"] = f"{problem}\n\n{scope_note}"
         step.write_origin(work, origin)

@@ -1,16 +1,12 @@
 """One self-modification: the parent agent rewrites its own code; the diff is the child.
 
-1. `pick_target`: what the parent should improve, as DGM does — a task it failed, preferring
-   empty patches and context/budget overflows — with that run's log. Only a node with
-   finished evaluations is expanded (search.py), so the diagnosis is told what really happened.
-2. `diagnose`: a prompt on the host (through the Gateway, `diagnosis_model`) turns the log into
-   a problem statement about the agent's own code; an empty reply or a model error is tried
-   again (3 attempts, as DGM does), then the expansion is recorded `failed` and the search goes on.
-3. The parent agent runs (`runner.run`, a sandbox like any run) on a checkout of its own code
+1. diagnosis.py: a lesson from the parent's evaluations (never an infrastructure failure) and
+   the diagnosis model's problem statement about the agent's own code.
+2. The parent agent runs (`runner.run`, a sandbox like any run) on a checkout of its own code
    with that problem; its patch is the child. A patch naming a path outside the scaffold
    (absolute, `..`, `.git/`, a link) is rejected, and so is one touching a file outside the
    search's scope (surface.py: the root's manifest decides, never the child).
-4. `admit`: the child's diff does not reach into the test framework (`tamper_problem`); the
+3. `admit`: the child's diff does not reach into the test framework (`tamper_problem`); the
    *parent's* tests are put back into the child (`restore_parent_tests`: a child may add
    tests, never remove or weaken the ones it was given); its files compile and those tests
    pass (both in a sandbox); and it completes the smoke task, run as a real evaluation (agent
@@ -25,11 +21,8 @@ commands the host chose, and scores come only from the host's grading.
 from __future__ import annotations
 
 import json
-import random
-import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,138 +36,10 @@ from selfcoder.status import RunStatus
 from selfcoder.task import Task
 
 COMPLETED = frozenset({"submitted", "step_limit", "time_limit", "token_limit"})  # the agent ran to an end
-DIAGNOSIS_SYSTEM = (
-    "You improve a coding agent. The agent is a small Python program (its loop, prompts and tools). "
-    "You are shown a task it failed and the log of its attempt. Find the weakness in the AGENT'S OWN "
-    "CODE (not in the task's repository) that caused the failure, and write a problem statement for "
-    "a developer who will change the agent's code. Answer with the problem statement only.")
-
-
-DIAGNOSIS_ATTEMPTS = 3  # DGM's diagnose_problem: max_attempts=3
 
 
 class BudgetSpent(SelfcoderError):
     """The shared budget ran out in the middle of a step: nothing is recorded, the search stops."""
-
-
-class DiagnosisFailed(SelfcoderError):
-    """Every attempt at a diagnosis failed; `usage` is what they used (the expansion's row gets it)."""
-
-    def __init__(self, message: str, usage: dict):
-        super().__init__(message)
-        self.usage = usage
-
-
-@dataclass
-class Target:
-    task: str | None
-    kind: str  # failed | empty_patch | overflow | explore
-    log: str = ""
-
-
-def pick_target(evals: list[EvalRow], rng: random.Random) -> Target:
-    """A failed evaluation of the parent, preferring empty patches and overflows (DGM's special cases)."""
-    failed = [e for e in evals if not e.resolved]
-    if not failed:
-        if not evals:  # the search expands only nodes with finished results: never here
-            raise SelfcoderError("a node without finished evaluations cannot be diagnosed")
-        solved = ", ".join(e.task for e in evals[:10]) + (", ..." if len(evals) > 10 else "")
-        return Target(task=None, kind="explore",
-                      log=f"The agent resolved all {len(evals)} tasks it has been evaluated on so far ({solved}).")
-    special = [e for e in failed if e.outcome in ("empty_patch", "budget_exceeded", "token_limit")]
-    chosen = rng.choice(special or failed)
-    kind = {"empty_patch": "empty_patch", "budget_exceeded": "overflow", "token_limit": "overflow"}.get(
-        chosen.outcome, "failed")
-    return Target(task=chosen.task, kind=kind, log=_run_log(Path(chosen.log_path)) if chosen.log_path else "")
-
-
-def _tail(path: Path, chars: int) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return text[-chars:]
-
-
-# what differs between two runs of the same work (clock, ids, paths, durations): noise to the
-# diagnosis model, and it would make a resumed search's diagnosis differ from an uninterrupted one's
-VOLATILE_KEYS = {"ts", "run_id", "run_dir", "started_at", "duration_s", "phase_durations_s", "sampling", "time_s",
-                 "elapsed_s", "log_path"}
-DURATION = re.compile(r"\b\d+(\.\d+)?\s?(s|sec|seconds|ms)\b")
-
-
-def _stable(text: str) -> str:
-    """`text` (JSON, or JSON lines) without the volatile keys, and with durations blanked."""
-    def strip(value):
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items()
-                    if k not in VOLATILE_KEYS and not k.endswith(("_s", "_at"))}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    try:  # one JSON document (result.json)
-        return DURATION.sub("<t>", json.dumps(strip(json.loads(text)), indent=1))
-    except ValueError:
-        pass
-    lines = []  # JSON lines (trajectory.jsonl)
-    for line in text.splitlines():
-        try:
-            lines.append(json.dumps(strip(json.loads(line))))
-        except ValueError:
-            lines.append(line)
-    return DURATION.sub("<t>", "\n".join(lines))
-
-
-def _run_log(run_dir: Path) -> str:
-    """What the diagnosis sees of a run: result, patch, the end of the trajectory."""
-    result = _stable((run_dir / "result.json").read_text(errors="replace")) if (run_dir / "result.json").is_file() else ""
-    trajectory = run_dir / "trajectory.jsonl"
-    steps = _stable(trajectory.read_text(errors="replace")) if trajectory.is_file() else ""
-    parts = [f"result: {result[-2000:]}",
-             f"patch:\n{_tail(run_dir / 'patch.diff', 3000) or '(empty)'}",
-             f"trajectory (end):\n{steps[-6000:]}"]
-    return "\n\n".join(parts)
-
-
-def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Path, budget: Any,
-             attempts: int = DIAGNOSIS_ATTEMPTS, scope_note: str = "") -> tuple[str, dict]:
-    """(problem statement about the agent's code, usage) from the diagnosis model, on the host.
-
-    An empty reply or a model error (the gateway's own retries spent) is tried again, up to
-    `attempts` calls; then `DiagnosisFailed` (with the usage of all of them). One gateway for
-    all attempts (a scripted model goes on to its next reply)."""
-    from selfcoder.errors import BudgetExceeded, ModelError
-    from selfcoder.llm import Gateway, TrajectoryLog
-    from selfcoder.llm.budget import Budget
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    what = {"failed": "did not resolve", "empty_patch": "produced no change for",
-            "overflow": "ran out of its token/context budget on", "explore": "resolved everything"}[target.kind]
-    user = (f"The agent {what} this task.\n\nTask: {task.problem_statement if task else '(none)'}\n\n"
-            f"Log of the attempt:\n{target.log}\n\n" + (f"{scope_note}\n\n" if scope_note else "")
-            + "Write the problem statement for the change to the agent's code.")
-    messages = [{"role": "system", "content": DIAGNOSIS_SYSTEM}, {"role": "user", "content": user}]
-    gateway = Gateway(settings, run_id=run_dir.name, trajectory=TrajectoryLog(run_dir / "diagnosis.jsonl"),
-                      budget=Budget.from_settings(settings.budget, parent=budget))
-    why = []
-    try:
-        for _ in range(max(1, attempts)):
-            try:
-                reply = gateway.complete(messages)
-            except BudgetExceeded as e:  # the money is gone (or this call no longer fits): the search stops
-                raise BudgetSpent(str(e)) from None
-            except ModelError as e:
-                why.append(str(e))
-                continue
-            problem = reply.text.strip()
-            if problem:
-                return problem, gateway.usage.to_json()
-            why.append("the diagnosis model gave an empty reply")
-    finally:
-        gateway.close()
-    raise DiagnosisFailed(f"diagnosis failed after {len(why)} attempt{'s' if len(why) != 1 else ''}: {why[-1]}",
-                          gateway.usage.to_json())
 
 
 def patch_paths_problem(patch: str) -> str | None:

@@ -55,7 +55,9 @@ def sim(tmp_path, monkeypatch, sandbox_root):
                                         "pricing": {"input_per_token": 1e-6, "output_per_token": 2e-6}}))
         return f"scripted/{path}"
 
-    return {"tasks": tasks, "agent": script("agent", CALC_FIX), "diagnosis": script("diagnosis", DIAGNOSIS),
+    # the agent fixes mean (and submits at once: its tests pass); on clamp its fix is wrong, and it
+    # submits (refused once, as an early submit is): a failure of the agent, not of the model
+    return {"tasks": tasks, "agent": script("agent", CALC_FIX, "SUBMIT", "SUBMIT", "SUBMIT"), "diagnosis": script("diagnosis", DIAGNOSIS),
             "modify": script("modify", SELF_EDIT, "SUBMIT"), "broken": script("broken", BROKEN_EDIT, "SUBMIT"),
             "tmp": tmp_path}
 

@@ -50,7 +50,7 @@ def _trajectory(gateway) -> str:
 
 
 def install(point: str, marker: Path) -> None:
-    from selfcoder.evolve import db, step
+    from selfcoder.evolve import db, diagnosis, step
     from selfcoder.evolve.archive import Archive
     from selfcoder.llm.gateway import Gateway
 
@@ -61,7 +61,7 @@ def install(point: str, marker: Path) -> None:
     elif point == "recording":
         _wrap(Archive, "record_evaluation", marker)
     elif point == "diagnosis":
-        _wrap(step, "diagnose", marker, after=True)
+        _wrap(diagnosis, "diagnose", marker, after=True)
     elif point == "child":
         _wrap(Gateway, "complete", marker, after=True,
               when=lambda self, *a, **k: "/runs/expand/" in _trajectory(self) and "/run/" in _trajectory(self))

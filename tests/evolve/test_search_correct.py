@@ -15,7 +15,7 @@ from e2e_replies import search_replace
 from test_search_sim import search
 
 from selfcoder.errors import SelfcoderError
-from selfcoder.evolve import step
+from selfcoder.evolve import diagnosis, step
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.db import EvalRow, NodeRow
 from selfcoder.scaffold import SEED_DIR
@@ -37,12 +37,12 @@ def one_task(sim) -> None:
 def test_the_diagnosis_is_tried_again_after_an_empty_reply_or_a_server_error(sim):
     settings = settings_for(script(sim, "flaky", {"error": "server_error"}, "", DIAGNOSIS))
     settings.model.max_retries = 0  # the gateway's own retries spent at once
-    target = step.Target(task=None, kind="explore", log="...")
-    problem, usage = step.diagnose(target, None, settings, sim["tmp"] / "d1", None)
+    target = diagnosis.Target(task=None, kind="explore", log="...")
+    problem, usage = diagnosis.diagnose(target, None, settings, sim["tmp"] / "d1", None)
     assert problem == DIAGNOSIS and usage["calls"] == 3
     empty = settings_for(script(sim, "empty", "", "", ""))
-    with pytest.raises(step.DiagnosisFailed, match="after 3 attempts: the diagnosis model gave an empty reply") as e:
-        step.diagnose(target, None, empty, sim["tmp"] / "d2", None)
+    with pytest.raises(diagnosis.DiagnosisFailed, match="after 3 attempts: the diagnosis model gave an empty reply") as e:
+        diagnosis.diagnose(target, None, empty, sim["tmp"] / "d2", None)
     assert e.value.usage["calls"] == 3 and e.value.usage["cost_usd"] > 0
 
 

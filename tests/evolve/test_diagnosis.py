@@ -1,0 +1,127 @@
+"""The diagnosis sees what DGM's does — the grading verdict with the failing tests' output, the run
+as readable steps, the patch, the agent files the run points to — and never takes a run that
+failed for a reason outside the agent's code as its lesson. Real evaluations (sandbox, grading)
+of the seed with the scripted model; only the model is scripted."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import yaml
+from conftest import DIAGNOSIS, settings_for
+from e2e_replies import CALC_FIX
+
+from selfcoder.evolve import diagnosis, step
+from selfcoder.evolve.db import EvalRow
+from selfcoder.evolve.run_log import RunLog
+from selfcoder.scaffold import SEED_DIR
+from selfcoder.task import load_tasks
+
+
+def evaluate(sim, name: str, task_id: str, *replies: str) -> EvalRow:
+    """One real evaluation of the seed (agent run in a sandbox + the host's grading)."""
+    from selfcoder.eval.evaluate import Evaluation
+
+    script = sim["tmp"] / f"{name}.yaml"
+    script.write_text(yaml.safe_dump({"replies": list(replies)}))
+    task = next(t for t in load_tasks(sim["tasks"]) if t.instance_id == task_id)
+    evaluation = Evaluation([task], sim["tmp"] / name, settings=settings_for(f"scripted/{script}"), workers=1,
+                            scaffold=SEED_DIR, model_name="selfcoder/root")
+    evaluation.run()
+    record = evaluation.store.get(task_id)
+    return step.evaluation_row("root", task_id, record, str(evaluation.store.run_dir(task_id)))
+
+
+def sent_prompt(run_dir) -> str:
+    for line in (run_dir / "diagnosis.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event.get("type") == "llm_request":
+            return event["messages"][-1]["content"]
+    raise AssertionError("the diagnosis model was never called")
+
+
+@pytest.fixture
+def runs(sim):
+    """calc-clamp failed by the agent (a wrong fix, submitted) and by the model (no reply left)."""
+    agent_failed = evaluate(sim, "wrong", "calc_py-clamp", CALC_FIX, "SUBMIT", "SUBMIT", "SUBMIT")
+    model_failed = evaluate(sim, "cut", "calc_py-clamp", CALC_FIX)
+    assert not agent_failed.resolved and not model_failed.resolved
+    return agent_failed, model_failed
+
+
+def test_the_diagnosis_prompt_holds_the_verdict_the_failing_tests_output_and_readable_steps(sim, runs):
+    agent_failed, _ = runs
+    files = sorted(p.relative_to(SEED_DIR).as_posix() for p in SEED_DIR.rglob("*") if p.is_file())
+    target = diagnosis.pick_target([agent_failed], random.Random(0), files)
+    assert target.task == "calc_py-clamp" and target.kind == "failed"
+    task = next(t for t in load_tasks(sim["tasks"]) if t.instance_id == "calc_py-clamp")
+    out = sim["tmp"] / "diag"
+    problem, _ = diagnosis.diagnose(target, task, settings_for(sim["diagnosis"]), out, None, agent_dir=SEED_DIR,
+                                    in_scope=["config.json"], scope_note="You may change only config.json.")
+    assert problem == DIAGNOSIS
+    prompt = sent_prompt(out)
+    # the grading verdict: the target test that still fails, with its output from the test log
+    assert "tests/test_ops.py::TestClamp::test_outside" in prompt
+    assert "TestClamp.test_outside" in prompt and "assert 15 == 10" in prompt
+    assert ".selfcoder-validate" not in prompt  # the grader's own check tests are not the agent's business
+    # the run as readable steps, not raw JSON
+    assert "[model] I will fix it." in prompt and "[step 1: edit]" in prompt and "[agent ended: submitted]" in prompt
+    assert '"type"' not in prompt and '{"ts"' not in prompt and "llm_request" not in prompt
+    assert "-    count = len(values) - 1" in prompt  # the patch
+    assert "--- config.json ---" in prompt and "You may change only config.json." in prompt
+    assert "0x" not in prompt.replace("0x…", "")  # object addresses differ from run to run
+
+
+def test_an_infrastructure_failure_is_never_the_lesson(runs):
+    agent_failed, model_failed = runs
+    assert RunLog.read(model_failed.log_path).infra_failure().startswith("the model could not be called")
+    assert RunLog.read(agent_failed.log_path).infra_failure() is None
+    for seed in range(20):  # both failed; only one of them is the agent's failure
+        assert diagnosis.pick_target([model_failed, agent_failed], random.Random(seed)).log == \
+            diagnosis.pick_target([agent_failed], random.Random(seed)).log
+    alone = diagnosis.pick_target([model_failed, EvalRow("root", "calc_py-mean", True)], random.Random(0))
+    assert alone.kind == "explore" and alone.task is None
+    assert "resolved 1 of the 2" in alone.log and "outside the agent's code" in alone.log
+    assert "calc_py-clamp: the model could not be called" in alone.log
+
+
+def run_dir(tmp_path, name: str, result: dict, record: dict | None = None, events=()):
+    run = tmp_path / name / "runs" / name
+    run.mkdir(parents=True)
+    (run / "result.json").write_text(json.dumps(result))
+    (run / "trajectory.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (tmp_path / name / "instances").mkdir()
+    (tmp_path / name / "instances" / f"{name}.json").write_text(json.dumps(record or {"outcome": "unresolved"}))
+    return RunLog.read(run)
+
+
+TRACEBACK = ('Traceback (most recent call last):\n  File "/agent/main.py", line 60, in <module>\n'
+             '  File "/agent/agent.py", line 120, in run\nKeyError: "steps"')
+
+
+@pytest.mark.parametrize("result, record, lesson", [
+    ({"status": "model_error", "agent_status": ""}, None, False),
+    ({"status": "not_validated", "agent_status": "model_error"}, None, False),
+    ({"status": "budget_exceeded", "agent_status": "submitted"}, None, False),
+    ({"status": "error", "agent_status": "", "message": "bwrap: cannot mount"}, None, False),  # the sandbox
+    ({"status": "not_validated", "agent_status": "submitted"}, {"outcome": "error", "message": "no environment"},
+     False),  # the grading could not run
+    ({"status": "not_validated", "agent_status": "error", "message": TRACEBACK}, None, True),  # the agent crashed
+    ({"status": "not_validated", "agent_status": "token_limit"}, {"outcome": "token_limit"}, True),
+    ({"status": "not_validated", "agent_status": "submitted"}, None, True),
+])
+def test_which_failures_are_the_agents(tmp_path, result, record, lesson):
+    assert (run_dir(tmp_path, "r", result, record).infra_failure() is None) is lesson
+
+
+def test_the_files_a_run_points_to_are_its_traceback_innermost_first_then_its_actions_prompts(tmp_path):
+    log = run_dir(tmp_path, "r", {"status": "not_validated", "agent_status": "error", "message": TRACEBACK},
+                  events=[{"type": "agent_step", "n": 1, "action": "bash+repeat", "detail": ""},
+                          {"type": "agent_exit", "exit_code": 1, "output_tail": TRACEBACK}])
+    assert log.agent_files(["main.py", "agent.py", "prompts/repeat.txt", "prompts/next.txt"]) == [
+        "agent.py", "main.py", "prompts/repeat.txt"]
+    text = diagnosis.shown_files(SEED_DIR, ["agent.py"], ["config.json"], chars=3000)
+    assert text.startswith("--- agent.py (the run points here) ---") and "characters left out" in text
+    assert len(text) < 3200
