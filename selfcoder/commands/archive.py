@@ -165,13 +165,15 @@ def compare(
             raise typer.Exit(130)
         stopped = stopped or evaluation.stop_reason
     if as_json:
-        typer.echo(json.dumps(C.report(sides, seen, stopped), indent=2))
+        typer.echo(json.dumps(C.report(sides, seen, stopped, tasks=len(tasks)), indent=2))
     else:
         table = Table("node", "solved", "rate", "95% CI (Wilson)", "errors", title=f"held-out: {len(tasks)} tasks")
         for side in sides:
             table.add_row(text(side.name), *C.rate_line(side))
         Console().print(table)
         typer.echo(C.paired_summary(*sides))
+        if C.too_small(len(tasks)):
+            typer.echo(C.too_small(len(tasks)))
     if stopped:
         console.print(f"[yellow]stopped early: {markup(stopped)}; rerun with more budget to finish[/]")
     if seen:

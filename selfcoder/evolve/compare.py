@@ -8,7 +8,9 @@ names) is evaluated
 with `selfcoder eval`'s `Evaluation` (agent run in a sandbox + the host's official grading),
 one output directory per side under OUT, so a rerun resumes; then the solve rates with 95 %
 Wilson intervals and the paired difference (tasks one side solved and the other did not)
-with an exact McNemar p-value. Held-out tasks that the archive's evaluations table shows the
+with an exact McNemar p-value — and, when the set is too small for that test ever to reach
+p < 0.05 (n tasks can give no p below 2·0.5^n: fewer than 6 never can), says so, so a "no
+significant difference" is not read as evidence. Held-out tasks that the archive's evaluations table shows the
 search used are named in a warning: their results are not held out.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from selfcoder.errors import SelfcoderError
-from selfcoder.evolve.stats import mcnemar_exact, wilson
+from selfcoder.evolve.stats import mcnemar_exact, mcnemar_floor, tasks_needed, wilson
 from selfcoder.task import Task
 
 SEED = "seed"  # the archive's root
@@ -132,10 +134,25 @@ def paired_summary(a: Side, b: Side) -> str:
             f"exact McNemar p = {p.p_value:.3f} (two-sided)")
 
 
-def report(sides: list[Side], seen: list[str], stopped: str = "") -> dict:
-    """What `archive compare --json` prints: the table and the paired test as data, for scripts."""
+ALPHA = 0.05
+
+
+def too_small(n: int, alpha: float = ALPHA) -> str | None:
+    """Why `n` held-out tasks can never show a difference at p < alpha, or None when they can."""
+    floor = mcnemar_floor(n)
+    if floor < alpha:
+        return None
+    return (f"too few tasks: with {n} held-out task{'s' if n != 1 else ''} the exact McNemar p can never go below "
+            f"{floor:.4g} (2·0.5^{n}), so no difference can reach p < {alpha:g}; use at least {tasks_needed(alpha)} "
+            "tasks, and a few dozen to see a moderate one")
+
+
+def report(sides: list[Side], seen: list[str], stopped: str = "", tasks: int | None = None) -> dict:
+    """What `archive compare --json` prints: the table and the paired test as data, for scripts.
+    `tasks`: the held-out set's size (default: the tasks both sides finished)."""
     a, b = sides
     p = paired(a, b)
+    n = p.tasks if tasks is None else tasks
 
     def side_data(side: Side) -> dict:
         n = len(side.results)
@@ -145,5 +162,6 @@ def report(sides: list[Side], seen: list[str], stopped: str = "") -> dict:
 
     return {"sides": [side_data(a), side_data(b)],
             "paired": {"tasks": p.tasks, "solved_only_by": {a.name: p.only_a, b.name: p.only_b}, "both": p.both,
-                       "neither": p.neither, "mcnemar_p": p.p_value},
+                       "neither": p.neither, "mcnemar_p": p.p_value, "min_possible_p": mcnemar_floor(n),
+                       "too_small": too_small(n)},
             "seen_by_search": seen, "stopped": stopped or None}

@@ -41,6 +41,20 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def mcnemar_floor(n: int) -> float:
+    """The smallest two-sided exact McNemar p that `n` paired tasks can ever give: every task
+    solved by one side only, all by the same side, 2 · 0.5^n (1 for n = 0)."""
+    return min(1.0, 2 * 0.5 ** n) if n > 0 else 1.0
+
+
+def tasks_needed(alpha: float = 0.05) -> int:
+    """The fewest paired tasks whose smallest possible p is below `alpha` (6 for 0.05)."""
+    n = 1
+    while mcnemar_floor(n) >= alpha:
+        n += 1
+    return n
+
+
 # -- the one notion of "best" -------------------------------------------------------------------
 # The search's progress, `archive best`, `archive list`, the lineage picture and `archive compare
 # best` all rank nodes with these two functions, so they never disagree.

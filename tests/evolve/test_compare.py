@@ -14,7 +14,7 @@ import pytest
 
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.db import EvalRow
-from selfcoder.evolve.stats import mcnemar_exact, wilson
+from selfcoder.evolve.stats import mcnemar_exact, mcnemar_floor, tasks_needed, wilson
 from selfcoder.scaffold import SEED_DIR
 
 
@@ -74,8 +74,10 @@ def test_compare_on_held_out_tasks_then_resume_with_the_overlap_warning(sim):
         assert (side["solved"], side["finished"], side["rate"], side["errors"]) == (1, 2, 0.5, 0), side
         assert side["wilson_95"] == pytest.approx([0.0945, 0.9055], abs=1e-4)
         assert side["results"] == {"calc_py-mean": "resolved", "calc_py-clamp": "unresolved"}
+    too_small = result["paired"].pop("too_small")
     assert result["paired"] == {"tasks": 2, "solved_only_by": {"n1": 0, "seed": 0}, "both": 1, "neither": 1,
-                                "mcnemar_p": 1.0}
+                                "mcnemar_p": 1.0, "min_possible_p": 0.5}
+    assert "with 2 held-out tasks the exact McNemar p can never go below 0.5" in too_small, too_small
     assert result["seen_by_search"] == [] and result["stopped"] is None
     assert "warning" not in first.stderr, first.stderr  # the search never saw these tasks
     records = sorted((out / "n1" / "instances").glob("*.json")) + sorted((out / "seed" / "instances").glob("*.json"))
@@ -92,6 +94,24 @@ def test_compare_on_held_out_tasks_then_resume_with_the_overlap_warning(sim):
     assert "1 of 2 held-out tasks were used during the search (calc_py-mean)" in " ".join(again.stderr.split())
     # without --json: the table and the paired summary for people
     assert "by n1 only 0, by seed only 0, both 1, neither 1" in again.stdout and "McNemar p = 1.000" in again.stdout
+    assert "too few tasks: with 2 held-out tasks" in " ".join(again.stdout.split()), again.stdout
+
+
+def test_a_set_too_small_to_ever_reach_p_below_005_is_named_and_six_tasks_are_enough():
+    from selfcoder.evolve.compare import Side, report, too_small
+
+    # the floor is reached: n tasks, each solved by one side only, all the same side
+    for n in range(1, 9):
+        assert mcnemar_floor(n) == pytest.approx(mcnemar_exact(n, 0))
+    assert mcnemar_floor(5) == pytest.approx(0.0625) and mcnemar_floor(6) == pytest.approx(0.03125)
+    assert tasks_needed() == 6 and tasks_needed(0.01) == 8
+    assert "use at least 6 tasks" in too_small(5) and too_small(0) and too_small(6) is None
+    # in --json: from the held-out set's size, not from how many both sides happened to finish
+    a = Side("n1", Path("."), {f"t{i}": "resolved" for i in range(6)})
+    b = Side("seed", Path("."), {f"t{i}": "unresolved" for i in range(6)})
+    assert report([a, b], [])["paired"]["too_small"] is None
+    assert report([a, b], [])["paired"]["mcnemar_p"] == pytest.approx(0.03125)
+    assert "with 5 held-out tasks" in report([a, b], [], tasks=5)["paired"]["too_small"]
 
 
 @pytest.mark.parametrize("args, message", [
