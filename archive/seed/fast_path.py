@@ -36,6 +36,17 @@ def show(root, target):
         textwrap.dedent("\n".join(lines)).rstrip())
 
 
+def others(root, targets):
+    """One line per other function of the targets' files, so that the model may call them."""
+    shown, lines = {(t["path"], t["qualname"]) for t in targets}, []
+    for path in sorted({t["path"] for t in targets}):
+        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
+            text = f.read().split("\n")
+        defs = [d for d in localize.functions(root, path) if (path, d["qualname"]) not in shown]
+        lines += ["%s line %d: %s" % (path, d["def"], text[d["def"] - 1].strip()) for d in defs[:15]]
+    return "\n\nAlso in these files (not shown):\n" + "\n".join(lines) if lines else ""
+
+
 class FastPath:
     """One run's fast path; after it, `test_run` and `paths` tell the loop what was learned."""
 
@@ -71,7 +82,7 @@ class FastPath:
                     {"role": "user", "content": fill(
                         a.prompts["function_fix"], problem_statement=problem, test_cmd=a.test_cmd, code=code,
                         test_output=tail(out.strip(), p.test_output_chars),
-                        functions="\n\n".join(show(a.root, t) for t in targets))}]
+                        functions="\n\n".join(show(a.root, t) for t in targets) + others(a.root, targets))}]
         why = "%d attempts made" % p.attempts
         for _ in range(p.attempts):
             stop = a.limit_reached()

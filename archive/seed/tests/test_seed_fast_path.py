@@ -43,7 +43,8 @@ def test_one_whole_function_reply_resolves_the_task(repo):
     assert (run.code, run.status, run.steps) == (0, "submitted", ["function_edit+submit"])
     assert localize_events(run) == [("found", ["summary.py:median"])]
     asked = run.requests[0]["messages"][1]["content"]
-    assert SUMMARY.split("\n\n\n")[0] in asked and "value_range" not in asked  # only the function
+    assert SUMMARY.split("\n\n\n")[0] in asked and "min(values)" not in asked  # only the function,
+    assert "summary.py line 6: def value_range(values):" in asked  # and the other functions' names
     assert "test_even_length" in asked and "assert 3 == 2.5" in asked  # the failing output
     assert shows(prompt("function_fix"), asked) and len(run.requests) == 1
     assert "value_range" not in "".join(changes(patch(repo)))  # only median changed
