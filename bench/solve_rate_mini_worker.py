@@ -6,7 +6,9 @@ selfcoder's offline base image with no network, no capabilities and no bind moun
 copied in with `docker cp`), so nothing the model writes reaches the host; the agent process itself
 (pinned code from PyPI) runs here. The patch is the container's work tree against the base commit,
 taken after the agent stops for whatever reason (submitted, step or time limit, format errors), as
-selfcoder's runner takes its own.
+selfcoder's runner takes its own. mini checks its wall-time limit only between steps, so a model call
+can run far past it; a watchdog holds it to the limit as selfcoder's runner does: at the deadline it
+takes the patch so far, writes the result and ends the process.
 
 argv: spec.json. Writes the result JSON to the spec's "result" path (patch, exit status, steps, tokens).
 """
@@ -14,8 +16,10 @@ argv: spec.json. Writes the result JSON to the spec's "result" path (patch, exit
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -36,8 +40,34 @@ def tokens_of(messages: list[dict]) -> dict:
     return total
 
 
+class Finish:
+    """Writes the result once: whichever comes first, the agent's end or the deadline."""
+
+    def __init__(self, path: str, t0: float):
+        self.path, self.t0, self.lock, self.done = Path(path), t0, threading.Lock(), False
+
+    def __call__(self, result: dict) -> bool:
+        with self.lock:
+            if self.done:
+                return False
+            self.done = True
+            result["seconds"] = round(time.monotonic() - self.t0, 1)
+            self.path.write_text(json.dumps(result))
+            return True
+
+
+def take_patch(env, base: str, result: dict) -> None:
+    out = env.execute({"command": PATCH_CMD.format(base=base)}, timeout=120)
+    if out["returncode"] == 0:
+        result["patch"] = out["output"][:MAX_PATCH_CHARS]
+    else:
+        result["message"] = (result["message"] + f" | taking the patch failed: {out['output'][-300:]}").strip(" |")
+
+
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
+    t0 = time.monotonic()
+    finish = Finish(spec["result"], t0)
     from minisweagent.agents.default import DefaultAgent
     from minisweagent.config import get_config_from_spec
     from minisweagent.environments.docker import DockerEnvironment
@@ -56,8 +86,23 @@ def main(spec_path: str) -> int:
     env_config.pop("environment_class", None)
 
     result = {"exit_status": "", "patch": "", "steps": 0, "tokens": {}, "message": "", "seconds": 0.0}
-    t0 = time.monotonic()
     env = DockerEnvironment(**env_config)
+    agent = None
+
+    def deadline() -> None:
+        late = {**result, "exit_status": "TimeExceeded", "message": "stopped at the time limit during a step"}
+        if agent is not None:
+            late.update(steps=agent.n_calls, tokens=tokens_of(list(agent.messages)))
+        try:
+            take_patch(env, spec["base_commit"], late)
+        finally:
+            if finish(late):
+                subprocess.run(["docker", "rm", "-f", env.container_id], capture_output=True)
+                os._exit(0)
+
+    watchdog = threading.Timer(max(0.0, spec["time_limit_s"] - (time.monotonic() - t0)), deadline)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         copied = subprocess.run(["docker", "cp", f"{spec['repo']}/.", f"{env.container_id}:{WORKDIR}"],
                                 capture_output=True, text=True)
@@ -72,19 +117,15 @@ def main(spec_path: str) -> int:
             result["message"] = str(e)[:500]
         result["steps"] = agent.n_calls
         result["tokens"] = tokens_of(agent.messages)
-        out = env.execute({"command": PATCH_CMD.format(base=spec["base_commit"])}, timeout=120)
-        if out["returncode"] == 0:
-            result["patch"] = out["output"][:MAX_PATCH_CHARS]
-        else:
-            result["message"] = (result["message"] + f" | taking the patch failed: {out['output'][-300:]}").strip(" |")
+        take_patch(env, spec["base_commit"], result)
     except Exception as e:
         result["exit_status"] = result["exit_status"] or "error"
         result["message"] = f"{type(e).__name__}: {e}"[:500]
         result["traceback"] = traceback.format_exc()[-3000:]
     finally:
-        result["seconds"] = round(time.monotonic() - t0, 1)
-        subprocess.run(["docker", "rm", "-f", env.container_id], capture_output=True)
-    Path(spec["result"]).write_text(json.dumps(result))
+        watchdog.cancel()
+        if finish(result):
+            subprocess.run(["docker", "rm", "-f", env.container_id], capture_output=True)
     return 0
 
 

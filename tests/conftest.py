@@ -49,6 +49,7 @@ def pytest_make_collect_report(collector):
 HEAVY = (
     "tests/bench/test_solve_rate_run.py::test_resume_goes_on_where_a_killed_run_stopped",
     "tests/bench/test_solve_rate_run.py::test_both_systems_solve_one_task_side_by_side",
+    "tests/bench/test_solve_rate_run.py::test_mini_is_held_to_the_time_limit_and_its_patch_so_far_counts",
     "tests/e2e/test_all_attacks_at_once.py",
     "tests/e2e/test_demo.py",
     "tests/e2e/test_hostile_repo_config.py",

@@ -3,7 +3,8 @@
 mini-swe-agent runs in its own venv and process and reaches its model through its own litellm over
 HTTP, so selfcoder's in-process scripted provider cannot serve it; this server plays the same role
 (replies in order, every request recorded) at a URL. Requests without the expected API key, and
-requests after the last reply, get 401, which mini treats as final (no retries).
+requests after the last reply, get 401, which mini treats as final (no retries). A reply given as
+(text, seconds) is sent after that delay: a model call that runs past a time limit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ReplayServer:
-    def __init__(self, replies: list[str], api_key: str = "replay-key"):
+    def __init__(self, replies: list, api_key: str = "replay-key"):
         self.replies, self.api_key = list(replies), api_key
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -42,7 +43,8 @@ class ReplayServer:
                     n = len(server.requests) - 1
                 if n >= len(server.replies):
                     return self._send(401, {"error": {"message": f"no reply left (all {len(server.replies)} used)"}})
-                text = server.replies[n]
+                text, delay = server.replies[n] if isinstance(server.replies[n], tuple) else (server.replies[n], 0)
+                time.sleep(delay)
                 prompt = sum(len(str(m.get("content") or "")) for m in body.get("messages", [])) // 4 + 1
                 self._send(200, {
                     "id": f"replay-{n}", "object": "chat.completion", "created": int(time.time()),
@@ -53,6 +55,7 @@ class ReplayServer:
                 })
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True  # closing never waits for a delayed reply
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

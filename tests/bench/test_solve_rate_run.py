@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -159,3 +160,24 @@ def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
     assert "+    mid = len(ordered) // 2" in mini_row["patch"] and mini_row["outcome"] == "resolved"
     trajectory = json.loads((bench_env / "out" / "runs" / "mini" / "bugfix-median" / "trajectory.json").read_text())
     assert "<returncode>0</returncode>" in trajectory["messages"][3]["content"]  # touch + edit ran fine in there
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(docker_available() is not None, reason=f"docker unavailable: {docker_available()}")
+def test_mini_is_held_to_the_time_limit_and_its_patch_so_far_counts(bench_env, capsys):
+    # mini itself checks its time limit only between steps; its second model call here lasts 10 minutes
+    probe = Path(f"/tmp/selfcoder-bench-probe-{uuid.uuid4().hex[:8]}")
+    with ReplayServer([MINI_EDIT.format(probe=probe), (MINI_SUBMIT, 600)], api_key="k") as server:
+        started = time.monotonic()
+        code, stdout, err = run(["--systems", "mini", "--tasks", "median", "--model", scripted(bench_env / "m.yaml", "x"),
+                                 "--max-steps", "5", "--time-limit", "15", "--out", str(bench_env / "out"),
+                                 "--mini-model", "openai/replay", "--mini-api-base", server.api_base,
+                                 "--mini-api-key", "k"], capsys)
+        took = time.monotonic() - started
+    assert code == 0, err
+    row = json.loads((bench_env / "out" / "results" / "mini" / "bugfix-median.json").read_text())
+    assert row["exit"] == "TimeExceeded" and len(server.requests) == 2
+    assert 15 <= row["seconds"] < 45 and took < 120, (row["seconds"], took)
+    assert row["resolved"] and "+    mid = len(ordered) // 2" in row["patch"]  # the edit made before the deadline
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
