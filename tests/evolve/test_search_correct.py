@@ -121,7 +121,7 @@ def test_a_child_that_weakens_its_parents_tests_is_not_admitted(sim):
 
 # -- the spend ledger ---------------------------------------------------------------------------
 def test_each_call_is_in_the_ledger_when_the_caller_gets_its_reply(sim):
-    from selfcoder.evolve.search import LedgerBudget
+    from selfcoder.evolve.ledger import LedgerBudget
     from selfcoder.llm import Gateway
     from selfcoder.llm.budget import Budget
 
