@@ -171,5 +171,5 @@ class FastPath:
         now = []
         for t in targets:
             found = [d for d in localize.functions(self.agent.root, t["path"]) if d["qualname"] == t["qualname"]]
-            now.append(dict(t, start=found[0]["start"], end=found[0]["end"]) if found else t)
+            now.append(dict(t, **{k: found[0][k] for k in ("start", "def", "end")}) if found else t)
         return now

@@ -19,7 +19,8 @@ GOOD = ("The median of an even list is the mean of the two middle values.\n```py
         "        return ordered[mid]\n    return (ordered[mid - 1] + ordered[mid]) / 2\n```\n")
 BREAKS_ODD = ("```python\ndef median(values):\n    ordered = sorted(values)\n"  # fixes the even case only
               "    return (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2\n```")
-NO_BETTER = "```python\ndef median(values):\n    ordered = sorted(values)\n    return float(ordered[len(ordered) // 2])\n```"
+NO_BETTER = ("```python\ndef median(values):\n    ordered = sorted(values)\n    middle = ordered[len(ordered) // 2]\n"
+             "    return float(middle)\n```")  # one line longer: the retry must replace all of it
 
 
 def summary_task(**limits):
@@ -62,6 +63,8 @@ def test_a_change_that_breaks_nothing_stays_and_the_retry_sees_its_output(repo):
     run = solve(repo, [NO_BETTER, GOOD], summary_task())
     assert (run.status, run.steps) == ("submitted", ["function_edit", "function_edit+submit"])
     assert "kept" in run.sent(1) and "assert 3.0 == 2.5" in run.sent(1)
+    fixed = GOOD.split("```python\n")[1].split("```")[0]
+    assert (repo / "summary.py").read_text() == fixed + "\n\n" + SUMMARY.split("\n\n\n")[1]
     assert [m["role"] for m in run.requests[1]["messages"]] == ["system", "user", "assistant", "user"]
 
 
