@@ -42,6 +42,7 @@ def write_task_sets(out: Path) -> tuple[Path, Path, Path]:
     from check_tasks import task_dirs
 
     root = SMALL if (SMALL / "split.json").is_file() else TASKS
+    out.mkdir(parents=True, exist_ok=True)
     files = {half: out / f"{half}.jsonl" for half in ("search", "held_out")}
     for half, path in files.items():
         if path.is_file():
