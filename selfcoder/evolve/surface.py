@@ -27,8 +27,8 @@ LEGACY_SCOPE = "all"
 DEFAULT_SURFACE = {
     "config": ["config.json"],
     "prompts": ["prompts/**"],
-    "policies": ["config.json", "prompts/**", "policies.py", "policies/**", "*_policy.py", "localize.py",
-                 "function_edit.py"],
+    "policies": ["config.json", "prompts/**", "policies.py", "policies/**", "*_policy.py", "fast_path.py",
+                 "localize.py", "function_edit.py"],
     "all": ["**"],
 }
 
