@@ -4,6 +4,7 @@ the node list and the lineage picture."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -58,5 +59,10 @@ def test_the_offline_example_runs_is_killed_resumes_and_draws_its_lineage(tmp_pa
         assert res.returncode == 0, (command, res.stdout, res.stderr)
         if command[:3] == ["selfcoder", "archive", "list"]:
             assert "root" in res.stdout and "n1" in res.stdout, res.stdout
+    # the diagnosis read the root's own failure on calc-clamp, as the README says
+    prompts = [json.loads(line)["messages"][-1]["content"] for path in sorted(
+        (tmp_path / "examples" / "evolve-offline" / "runs" / "arch" / "runs" / "expand").glob("*/diagnosis/diagnosis.jsonl"))
+        for line in path.read_text().splitlines() if '"llm_request"' in line]
+    assert prompts and all("TestClamp.test_outside" in p and "assert 15 == 10" in p and "[step 1" in p for p in prompts)
     png = tmp_path / "examples" / "evolve-offline" / "runs" / "tree.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 3000
