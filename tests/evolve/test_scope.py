@@ -137,10 +137,14 @@ def test_an_unknown_scope_and_a_resume_with_another_scope_are_refused_in_one_lin
     bad = evolve("--tasks", str(sim["tasks"]), "--archive", str(arch), "--scope", "loop")
     assert bad.returncode != 0 and "--scope loop: the scaffold's surface.toml declares" in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr and not (arch / "archive.db").exists()
-    config = EvolveConfig(admission_tests=ADMISSION, scope="policies")
-    Archive.create(arch, SEED_DIR, {"search": config.to_json(),
-                                    "run": {"tasks": str(sim["tasks"]), "models": {}, "max_usd": None}}).close()
-    other = evolve("--archive", str(arch), "--resume", "--scope", "all")
+    made = evolve("--tasks", str(sim["tasks"]), "--archive", str(arch), "--max-evals", "1", "--model", sim["agent"])
+    assert made.returncode == 0, made.stderr
+    archive = Archive(arch, lock=False)
+    assert archive.config["search"]["scope"] == "policies"  # the default, stored at creation
+    archive.close()
+    other = evolve("--archive", str(arch), "--resume", "--scope", "all", "--max-evals", "2")
     message = " ".join(other.stderr.split())
     assert other.returncode != 0 and "--scope policies, not all" in message and "Traceback" not in message, message
-    assert [n.id for n in Archive(arch, lock=False).nodes()] == ["root"]
+    archive = Archive(arch, lock=False)
+    assert len(archive.evaluations()) == 1  # nothing ran
+    archive.close()
