@@ -101,10 +101,13 @@ def shown_files(agent_dir: Path | None, named: list[str], in_scope: list[str], c
 
 
 def prompt(target: Target, task: Task | None, files_text: str, scope_note: str) -> str:
-    what = {"failed": "did not resolve", "empty_patch": "produced no change for",
-            "overflow": "ran out of its token budget on", "explore": "has no failure to learn from on"}[target.kind]
-    parts = [f"The agent {what} this task.", f"Task:\n{task.problem_statement if task else '(none)'}",
-             target.log or ""]
+    if target.kind == "explore":
+        parts = ["The agent has no failed run to learn from (below: why). Find a general weakness of the agent's "
+                 "code that keeps it from resolving more tasks.", target.log]
+    else:
+        what = {"failed": "did not resolve", "empty_patch": "produced no change for",
+                "overflow": "ran out of its token budget on"}[target.kind]
+        parts = [f"The agent {what} this task.", f"Task:\n{task.problem_statement if task else '(none)'}", target.log]
     if files_text:
         parts.append(f"The agent's files:\n{files_text}")
     if scope_note:

@@ -85,6 +85,8 @@ def test_an_infrastructure_failure_is_never_the_lesson(runs):
     assert alone.kind == "explore" and alone.task is None
     assert "resolved 1 of the 2" in alone.log and "outside the agent's code" in alone.log
     assert "calc_py-clamp: the model could not be called" in alone.log
+    text = diagnosis.prompt(alone, None, "", "")
+    assert "no failed run to learn from" in text and "outside the agent's code" in text and "Task:" not in text
 
 
 def run_dir(tmp_path, name: str, result: dict, record: dict | None = None, events=()):
