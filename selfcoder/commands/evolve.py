@@ -17,7 +17,6 @@ from typing import Optional
 
 import typer
 
-from selfcoder.errors import SelfcoderError
 
 
 def evolve_command(
@@ -47,58 +46,19 @@ def evolve_command(
 
     from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.executor_options import check_executor_options, start_executor
-    from selfcoder.llm.budget import Budget, check_max_usd
+    from selfcoder.evolve.search import Search
+    from selfcoder.evolve.start import open_search
+    from selfcoder.llm.budget import Budget
     from selfcoder.safe_text import markup
-    from selfcoder.eval.tasks import load_task_set
-    from selfcoder.evolve import surface
-    from selfcoder.evolve.archive import Archive
-    from selfcoder.evolve.search import EvolveConfig, Search
-    from selfcoder.scaffold import resolve_scaffold
 
     check_executor_options(executor, ray_address)  # before the archive is touched
     console = Console(stderr=True)
-    given = {"policy": policy, "small": small, "admission_tests": admission_tests, "workers": workers,
-             "max_evals": max_evals, "max_nodes": max_nodes}
-    check_max_usd(max_usd)
-    if resume:
-        archive = Archive(archive_dir)  # finishes an archive whose creation a kill cut off
-        try:
-            stored = archive.config
-            run = stored.get("run", {})
-            config = EvolveConfig(**{**stored.get("search", {}), **{k: v for k, v in given.items() if v is not None}})
-            if scope is not None and scope != config.scope:
-                raise SelfcoderError(f"--resume: this archive's search lets a child change --scope {config.scope}, not "
-                                     f"{scope}; the scope is fixed when an archive is made: start a new archive for another")
-            tasks_file = tasks_file or Path(run["tasks"])
-            models = {k: v for k, v in run.get("models", {}).items()}
-            models.update({k: v for k, v in (("model", model), ("diagnosis", diagnosis_model),
-                                             ("modify", modify_model)) if v is not None})
-            max_usd = max_usd if max_usd is not None else run.get("max_usd")
-            check_max_usd(max_usd)
-            task_set = load_task_set(tasks_file, repos_root)
-            known = archive.db.get_meta("tasks")
-            now = task_set_meta(tasks_file, task_set)
-            if known is None:  # an archive from before the digest: from now on it is checked
-                archive.db.set_meta("tasks", now)
-            elif known.get("digest") != now["digest"]:
-                raise SelfcoderError(task_set_changes(known, now))
-        except BaseException:
-            archive.close()
-            raise
-    else:
-        if tasks_file is None:
-            raise SelfcoderError("--tasks is required for a new archive")
-        if (policy or "hgm") not in ("hgm", "dgm"):
-            raise SelfcoderError(f"--policy {policy}: choose hgm or dgm")
-        config = EvolveConfig(**{k: v for k, v in given.items() if v is not None}, scope=scope or surface.DEFAULT_SCOPE)
-        models = {"model": model, "diagnosis": diagnosis_model, "modify": modify_model}
-        seed_dir = resolve_scaffold(seed or "seed")
-        surface.patterns(surface.load(seed_dir), config.scope)  # an unknown --scope: one line, no archive made
-        task_set = load_task_set(tasks_file, repos_root)
-        archive = Archive.create(archive_dir, seed_dir, {
-            "search": config.to_json(),
-            "run": {"tasks": str(tasks_file.resolve()), "models": models, "max_usd": max_usd}},
-            tasks=task_set_meta(tasks_file, task_set))
+    start = open_search(archive_dir, resume=resume, tasks_file=tasks_file, scope=scope, seed=seed,
+                        max_usd=max_usd, repos_root=repos_root,
+                        options={"policy": policy, "small": small, "admission_tests": admission_tests,
+                                 "workers": workers, "max_evals": max_evals, "max_nodes": max_nodes},
+                        models={"model": model, "diagnosis": diagnosis_model, "modify": modify_model})
+    archive, config, models, task_set = start.archive, start.config, start.models, start.task_set
     for problem in task_set.problems:
         console.print(f"[yellow]skipped: {markup(problem)}[/]")
 
@@ -107,8 +67,8 @@ def evolve_command(
 
     settings = settings_with(models.get("model"))
     budget = None
-    if max_usd is not None:  # the search's runs are not counted ahead: only the dollars the archive has left
-        budget = Budget.for_runs(settings.budget, None, max_usd, spent_usd=archive.db.spend()["cost_usd"])
+    if start.max_usd is not None:  # the search's runs are not counted ahead: only the dollars the archive has left
+        budget = Budget.for_runs(settings.budget, None, start.max_usd, spent_usd=archive.db.spend()["cost_usd"])
     if resume:  # what the killed run left (sandboxes, their tmpfs, I/O dirs): as `selfcoder sandbox gc`
         _collect_leftovers(console, settings)
     pool = None
@@ -134,45 +94,6 @@ def evolve_command(
     lost = f" (${p.lost_usd:.4f} of it on work a kill or a stop cut off)" if p.lost_usd else ""
     console.print(f"done: {p.nodes} nodes ({p.invalid} invalid or failed), {p.evaluations} evaluations, "
                   f"best {markup(p.best) or '-'} ({_score(p.best_score)}), ${p.cost_usd:.4f}{lost}")
-
-
-def task_set_meta(tasks_file: Path, task_set) -> dict:
-    """What the archive keeps of its task set: the file, a digest of each task's JSON line (in
-    task-set order) and of them all. `--resume` refuses a task set whose digest differs."""
-    import hashlib
-    import json
-
-    wanted = {t.instance_id for t in task_set.tasks}
-    ids: dict[str, str] = {}
-    for line in Path(tasks_file).read_text().splitlines():
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        name = data.get("instance_id") if isinstance(data, dict) else None
-        if name in wanted and name not in ids:
-            ids[name] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-    digest = hashlib.sha256(json.dumps(list(ids.items())).encode()).hexdigest()[:16]
-    return {"file": str(Path(tasks_file).resolve()), "digest": digest, "ids": ids}
-
-
-def task_set_changes(known: dict, now: dict) -> str:
-    """The refusal of a changed task set, naming what changed."""
-    from selfcoder.safe_text import visible
-
-    old, new = known.get("ids") or {}, now["ids"]
-
-    def names(ids: list[str]) -> str:
-        return ", ".join(visible(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
-
-    parts = [f"{len(ids)} {what} ({names(ids)})" for what, ids in (
-        ("added", [i for i in new if i not in old]), ("removed", [i for i in old if i not in new]),
-        ("changed", [i for i in new if i in old and old[i] != new[i]])) if ids]
-    if not parts:
-        parts = ["the same tasks in another order"]
-    return (f"--resume: the task set {visible(now['file'])} is not the one this archive's search used "
-            f"({visible(known.get('file') or '?')}): {'; '.join(parts)}. Scores on different task sets do not "
-            "compare: give the original task set, or start a new archive")
 
 
 def _collect_leftovers(console, settings) -> None:
