@@ -93,6 +93,9 @@ def server_command(gguf: Path, port: int, threads: int, n_ctx: int, api_key: str
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LOCAL_ALIAS,
         "--n_ctx", str(n_ctx), "--n_threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
         "--api_key", api_key,
+        # llama-cpp-python's default cuts a streamed reply short (no finish_reason) whenever another
+        # request arrives; concurrent attempts, eval workers and editor runs share this one server
+        "--interrupt_requests", "False",
     ]  # fmt: skip
 
 

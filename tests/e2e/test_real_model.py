@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from selfcoder.config import LocalModelSettings, Settings
-from selfcoder.llm import Gateway, TrajectoryLog, local_model
+from selfcoder.llm import Gateway, TrajectoryLog, local_model, read_trajectory
 
 pytestmark = pytest.mark.real_model
 
@@ -44,6 +45,46 @@ def test_one_reply_from_the_local_model(tmp_path):
 
 
 @pytest.mark.timeout(1500)
+def test_two_runs_at_once_each_get_their_whole_reply(tmp_path):
+    """Two runs stream from the one shared local server at the same time (concurrent attempts, eval
+    workers, editor runs): neither reply is cut short, so neither call is retried or fails.
+    llama-cpp-python's server ends a stream without a finish_reason when another request arrives
+    unless it is started with interrupt_requests off."""
+    from waiting import wait_until
+
+    _require_model()
+    settings = Settings()
+    settings.model.name = "local"
+    settings.model.max_tokens = 32
+    settings.model.max_retries = 0
+    prompt = [{"role": "user", "content": "Write a Python function add(a, b) that returns a + b. Reply with code only."}]
+    logs = {n: tmp_path / f"t{n}.jsonl" for n in (1, 2)}
+    results: dict[int, object] = {}
+
+    def run(n: int) -> None:
+        with Gateway(settings, f"run-{n}", TrajectoryLog(logs[n])) as gw:
+            try:
+                results[n] = gw.complete(prompt)
+            except Exception as e:  # noqa: BLE001 - reported by the assertions below
+                results[n] = e
+
+    def streaming(n: int) -> bool:
+        return logs[n].exists() and any(r["type"] == "llm_progress" for r in read_trajectory(logs[n]))
+
+    first = threading.Thread(target=run, args=(1,))
+    first.start()
+    wait_until(lambda: streaming(1) or not first.is_alive(), 300, "the first run's reply never started")
+    second = threading.Thread(target=run, args=(2,))
+    second.start()
+    for t in (first, second):
+        t.join(600)
+    for n in (1, 2):
+        assert not isinstance(results.get(n), Exception), f"run {n}: {results.get(n)}"
+        kinds = [r["type"] for r in read_trajectory(logs[n])]
+        assert "llm_retry" not in kinds and "llm_error" not in kinds, kinds
+        assert "def add" in results[n].text
+
+
 def test_the_demo_resolves_with_the_local_model(tmp_path, sandbox_root):
     """The README's main job, exactly: `selfcoder demo` on the embedded defaults."""
     _require_model()
