@@ -143,11 +143,11 @@ def mini_replies(task: dict, n: int) -> list[dict]:
 
 
 def run_selfcoder(task: dict, script: Path, n: int, scratch: Path, validate: bool = False) -> dict:
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
     from selfcoder.llm.trajectory import read_trajectory
-    from selfcoder.runner import run
-    from selfcoder.solve_attempts import PYTEST_CMD
-    from selfcoder.task import Task
+    from selfcoder.solve.runner import run
+    from selfcoder.solve.attempts import PYTEST_CMD
+    from selfcoder.core.task import Task
 
     settings = load_settings(None).settings
     settings.model.name = f"scripted/{script}"

@@ -38,7 +38,7 @@ CACHED = ("more-itertools==10.5.0", "toolz==1.0.0")  # the recipe's; the first o
 
 
 def build_set(work: Path, count: int) -> Path:
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
     from selfcoder.taskgen.build import GenConfig, generate, write_task_set
     from selfcoder.taskgen.sdist import cache_root
 
@@ -57,7 +57,7 @@ def build_set(work: Path, count: int) -> Path:
 
 
 def grade(tasks_file: Path, limit: int | None, workers: int, out: Path) -> tuple[float, dict, list[dict]]:
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
     from selfcoder.eval.evaluate import Evaluation
     from selfcoder.eval.predictions import builtin_predictions
     from selfcoder.eval.tasks import load_task_set, select

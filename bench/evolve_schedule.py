@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from selfcoder.evolve.db import EvalRow, NodeRow  # noqa: E402
 from selfcoder.evolve.policies import PolicyConfig  # noqa: E402
 from selfcoder.evolve.search import EvolveConfig, Search  # noqa: E402
-from selfcoder.task import Task  # noqa: E402
+from selfcoder.core.task import Task  # noqa: E402
 
 
 class MemoryArchive:

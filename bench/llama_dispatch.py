@@ -28,7 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from selfcoder.config import LocalModelSettings
+from selfcoder.core.config import LocalModelSettings
 from selfcoder.llm.local_model import model_path
 
 CHILD = r'''

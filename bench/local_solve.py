@@ -41,7 +41,7 @@ def agent_steps(run_dir: Path | None) -> int | None:
 def snapshot_agent(node: str, scratch: Path) -> tuple[Path, str]:
     """Copy the scaffold once, so edits to it during a long run do not mix versions; with its
     git version (`+dirty` when its files differ from the commit)."""
-    from selfcoder.scaffold import resolve_scaffold
+    from selfcoder.core.scaffold import resolve_scaffold
 
     source = resolve_scaffold(node)
     copy = scratch / "agent"
@@ -55,7 +55,7 @@ def snapshot_agent(node: str, scratch: Path) -> tuple[Path, str]:
 def configure(model: str, agent: Path | str, max_steps: int, time_limit_s: float, sandbox: str | None = None,
               runs_dir: Path | None = None):
     """The user's settings with the benchmark's model, scaffold, caps and (absolute) runs dir."""
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
 
     settings = load_settings(None).settings
     settings.model.name = model
@@ -92,8 +92,8 @@ def copy_repo(source: Path, dest: Path) -> Path:
 
 def solve_one(task, settings, scratch: Path, attempts: int, run_dir: Path) -> dict:
     """One task through `solve`: the chosen (else last) patch, wall seconds, tokens over all attempts."""
-    from selfcoder.errors import SelfcoderError
-    from selfcoder.solve_attempts import make_task, solve
+    from selfcoder.core.errors import SelfcoderError
+    from selfcoder.solve.attempts import make_task, solve
 
     repo = copy_repo(Path(task.repo_path), scratch / "selfcoder" / task.instance_id)
     if run_dir.exists():  # a run killed halfway before --resume

@@ -12,7 +12,7 @@ import argparse
 import os
 import time
 
-from selfcoder.config import LocalModelSettings
+from selfcoder.core.config import LocalModelSettings
 from selfcoder.llm.local_model import model_path
 
 

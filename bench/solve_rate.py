@@ -213,7 +213,7 @@ class Bench:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     args.systems_list = [s.strip() for s in args.systems.split(",") if s.strip()]
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.errors import SelfcoderError
 
     scratch = Path(tempfile.mkdtemp(prefix="selfcoder-solve-rate-"))
     bench = None

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "tasks"))
 
-from selfcoder.errors import SelfcoderError  # noqa: E402
-from selfcoder.task import Task  # noqa: E402
+from selfcoder.core.errors import SelfcoderError  # noqa: E402
+from selfcoder.core.task import Task  # noqa: E402
 
 TASK_SET = "tasks.jsonl"
 

@@ -13,7 +13,7 @@ import typer
 
 from selfcoder import __version__
 from selfcoder.commands import config as config_cmd
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 app = typer.Typer(
     name="selfcoder",
@@ -72,7 +72,7 @@ def main() -> None:
     try:
         app()
     except SelfcoderError as e:
-        from selfcoder.safe_text import visible  # messages may quote repository or agent text
+        from selfcoder.core.safe_text import visible  # messages may quote repository or agent text
 
         typer.secho(f"error: {visible(e)}", err=True, fg="red")
         sys.exit(e.exit_code)

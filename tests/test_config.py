@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.config import load_settings
-from selfcoder.errors import ConfigError
+from selfcoder.core.config import load_settings
+from selfcoder.core.errors import ConfigError
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_local_model_threads_is_a_number_or_auto(tmp_path, user_config):
 def test_a_trusted_layer_on_top_is_validated_and_named(tmp_path, user_config):
     """`LoadedSettings.apply`: a trusted layer (an editor's own options) sets anything and is
     recorded as each value's source; a mistake in it is one line naming the layer and the key."""
-    from selfcoder.config import Layer
+    from selfcoder.core.config import Layer
 
     loaded = load_settings(tmp_path, env={"SELFCODER_CONFIG": str(user_config)})
     loaded.apply(Layer("initializationOptions", {"model": {"name": "gpt-4o"}, "budget": {"max_calls": 90}}, True))
@@ -143,7 +143,7 @@ def test_a_trusted_layer_on_top_is_validated_and_named(tmp_path, user_config):
 def test_an_untrusted_layer_on_top_is_screened_against_the_settings_so_far(tmp_path, user_config):
     """An untrusted layer (a folder's workspace settings) may only lower what the layers below
     left, here a limit the repository already lowered; the rest is refused, never raised."""
-    from selfcoder.config import Layer
+    from selfcoder.core.config import Layer
 
     write(user_config, "[budget]\nmax_calls = 60\n")
     write(tmp_path / "selfcoder.toml", "[budget]\nmax_calls = 20\n")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.config import Settings, flatten, load_settings
+from selfcoder.core.config import Settings, flatten, load_settings
 
 MODELS = "repository config may not choose models, endpoints or keys"
 

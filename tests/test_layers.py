@@ -19,16 +19,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "selfcoder"
 # Lowest first. A module belongs to the longest name listed that is its own name or a package above it.
 LAYERS: list[tuple[str, ...]] = [
     # base: no selfcoder machinery, used by everything
-    ("selfcoder", "selfcoder.errors", "selfcoder.safe_text", "selfcoder.files", "selfcoder.config_trust",
-     "selfcoder.config", "selfcoder.agent_events", "selfcoder.events", "selfcoder.status", "selfcoder.cancel",
-     "selfcoder.task", "selfcoder.gitsafe", "selfcoder.patch_paths", "selfcoder.repo_files",
-     "selfcoder.fingerprint", "selfcoder.scaffold", "selfcoder.worktree_apply"),
+    ("selfcoder", "selfcoder.core"),
     # the parts a run is made of
     ("selfcoder.sandbox", "selfcoder.llm", "selfcoder.code"),
     # validation runs tests in a sandbox
     ("selfcoder.validate",),
     # one agent run: sandbox + model + scaffold + validation
-    ("selfcoder.runner", "selfcoder.solve_attempts"),
+    ("selfcoder.solve",),
     # what drives many runs, or one from an editor
     ("selfcoder.executors", "selfcoder.eval", "selfcoder.evolve", "selfcoder.lsp", "selfcoder.taskgen"),
     # the user's commands
@@ -153,14 +150,15 @@ def test_no_import_cycles():
 def test_the_checks_catch_an_arrow_up_and_a_cycle(tmp_path):
     """The checks above on a made-up package: an llm module importing the runner, and a cycle."""
     pkg = tmp_path / "selfcoder"
-    (pkg / "llm").mkdir(parents=True)
+    for part in ("llm", "core", "solve"):
+        (pkg / part).mkdir(parents=True)
+        (pkg / part / "__init__.py").write_text("")
     (pkg / "__init__.py").write_text("")
-    (pkg / "errors.py").write_text("")
-    (pkg / "runner.py").write_text("from selfcoder.llm import gateway\nfrom . import errors\n")
-    (pkg / "llm" / "__init__.py").write_text("")
-    (pkg / "llm" / "gateway.py").write_text("def f():\n    from selfcoder import runner\n")
+    (pkg / "core" / "errors.py").write_text("")
+    (pkg / "solve" / "runner.py").write_text("from selfcoder.llm import gateway\nfrom ..core import errors\n")
+    (pkg / "llm" / "gateway.py").write_text("def f():\n    from selfcoder.solve import runner\n")
     graph = import_graph(pkg)
-    assert graph["selfcoder.runner"] == {"selfcoder.llm.gateway", "selfcoder.errors"}
-    assert arrows_up(graph) == {("selfcoder.llm.gateway", "selfcoder.runner")}
-    assert cycles(graph) == {frozenset({"selfcoder.runner", "selfcoder.llm.gateway"})}
-    assert cycles(parts_graph(graph)) == {frozenset({"selfcoder.runner", "selfcoder.llm"})}
+    assert graph["selfcoder.solve.runner"] == {"selfcoder.llm.gateway", "selfcoder.core.errors"}
+    assert arrows_up(graph) == {("selfcoder.llm.gateway", "selfcoder.solve.runner")}
+    assert cycles(graph) == {frozenset({"selfcoder.solve.runner", "selfcoder.llm.gateway"})}
+    assert cycles(parts_graph(graph)) == {frozenset({"selfcoder.solve", "selfcoder.llm"})}

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from rich.console import Console
 
 from selfcoder.commands.progress import ProgressPrinter, print_summary
-from selfcoder.events import AgentEvent, VerdictReady
+from selfcoder.core.events import AgentEvent, VerdictReady
 
 HIDE_LINE = "\x1b[2K\x1b[1A"
 MARKUP = "[/] [bold red]not red[/bold red] [link=http://x]x"
@@ -21,7 +21,7 @@ def console() -> Console:
 
 
 def test_control_characters_become_visible_and_newline_tab_stay():
-    from selfcoder.safe_text import markup, one_line, visible
+    from selfcoder.core.safe_text import markup, one_line, visible
 
     assert visible(f"a{HIDE_LINE}b\r\x00\x7f\x9b\u202e\n\t") == "a\\x1b[2K\\x1b[1Ab\\x0d\\x00\\x7f\\x9b\\u202e\n\t"
     assert one_line("a\nb\tc", 4) == "a b…"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.task import Task, load_tasks
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.task import Task, load_tasks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

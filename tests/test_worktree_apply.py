@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from selfcoder.worktree_apply import apply_run, touched_files
-from selfcoder.errors import SelfcoderError
-from selfcoder.fingerprint import changed_since, fingerprint_tree
+from selfcoder.core.worktree_apply import apply_run, touched_files
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.fingerprint import changed_since, fingerprint_tree
 
 PATCH = """diff --git a/a.txt b/a.txt
 --- a/a.txt

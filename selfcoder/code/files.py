@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selfcoder.repo_files import worktree_files
+from selfcoder.core.repo_files import worktree_files
 
 MAX_BYTES = 1_000_000
 MAX_FILES = 20_000

@@ -34,7 +34,7 @@ def list_nodes(archive_dir: Path = ARCHIVE) -> None:
     from rich.table import Table
 
     from selfcoder.evolve.stats import node_scores
-    from selfcoder.safe_text import text
+    from selfcoder.core.safe_text import text
 
     archive = _open(archive_dir)
     scores = node_scores(archive.nodes(), archive.evaluations(), archive.task_ids)
@@ -54,7 +54,7 @@ def list_nodes(archive_dir: Path = ARCHIVE) -> None:
 @app.command("show")
 def show(node: str = typer.Argument(...), archive_dir: Path = ARCHIVE) -> None:
     """A node's origin (target task, diagnosis, problem statement), status and evaluations."""
-    from selfcoder.safe_text import visible
+    from selfcoder.core.safe_text import visible
 
     archive = _open(archive_dir)
     n = archive.node(node)
@@ -73,7 +73,7 @@ def show(node: str = typer.Argument(...), archive_dir: Path = ARCHIVE) -> None:
 @app.command("diff")
 def diff(a: str = typer.Argument(...), b: Optional[str] = typer.Argument(None), archive_dir: Path = ARCHIVE) -> None:
     """The change from A's parent to A, or from A to B."""
-    from selfcoder.safe_text import visible
+    from selfcoder.core.safe_text import visible
 
     typer.echo(visible(_open(archive_dir).diff(a, b)))
 
@@ -81,7 +81,7 @@ def diff(a: str = typer.Argument(...), b: Optional[str] = typer.Argument(None), 
 @app.command("best")
 def best(archive_dir: Path = ARCHIVE) -> None:
     """Print the best valid node's id (usable as --agent ARCHIVE/NODE)."""
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.errors import SelfcoderError
 
     node = best_node(_open(archive_dir))
     if node is None:
@@ -129,8 +129,8 @@ def compare(
     from rich.table import Table
 
     from selfcoder.commands.config import settings_with_options
-    from selfcoder.safe_text import markup, text
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.safe_text import markup, text
+    from selfcoder.core.errors import SelfcoderError
     from selfcoder.eval.tasks import load_task_set
     from selfcoder.evolve import compare as C
     from selfcoder.llm.budget import Budget, check_max_usd

@@ -15,7 +15,7 @@ from typing import List, Optional
 
 import typer
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 app = typer.Typer(help="Build benchmark task sets from real projects.", no_args_is_help=True)
 
@@ -42,7 +42,7 @@ def gen_command(
     from rich.console import Console
 
     from selfcoder.commands.config import settings_with_options
-    from selfcoder.safe_text import markup
+    from selfcoder.core.safe_text import markup
     from selfcoder.sandbox.base import Limits
     from selfcoder.taskgen.build import GenConfig, generate, write_task_set
     from selfcoder.taskgen.recipe import load_recipe

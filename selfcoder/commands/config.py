@@ -22,7 +22,7 @@ def show(
     selfcoder.toml; environment variables SELFCODER_<SECTION>__<KEY>. The repository's two may only
     lower limits and set model.temperature: what else they ask for is ignored, one warning each.
     """
-    from selfcoder.config import DEFAULT_SOURCE, flatten
+    from selfcoder.core.config import DEFAULT_SOURCE, flatten
 
     loaded = settings_with_options(repo.expanduser().resolve())
     rows = [(k, v, loaded.origins.get(k, DEFAULT_SOURCE)) for k, v in flatten(loaded.settings).items()]
@@ -32,7 +32,7 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from selfcoder.safe_text import text
+    from selfcoder.core.safe_text import text
 
     table = Table("setting", "value", "source")
     for key, value, source in rows:
@@ -44,7 +44,7 @@ def settings_with_options(repo: Path | None = None, *, model=None, sandbox=None,
     """Every command's settings: the user's (and `repo`'s, screened) with the command's --model,
     --sandbox, --agent, --attempts on top (given ones only, each recorded as its value's source),
     after printing what the repository's config was refused; the `LoadedSettings`."""
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
 
     loaded = load_settings(repo)
     for key, value, option in (("model.name", model, "--model"), ("sandbox.backend", sandbox, "--sandbox"),
@@ -57,7 +57,7 @@ def settings_with_options(repo: Path | None = None, *, model=None, sandbox=None,
 
 def print_refusals(loaded) -> None:
     """One warning line on stderr per value a repository's config asked for and did not get."""
-    from selfcoder.safe_text import visible
+    from selfcoder.core.safe_text import visible
 
     for line in loaded.warnings:
         typer.secho(f"warning: {visible(line)}", err=True, fg="yellow")

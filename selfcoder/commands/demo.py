@@ -24,8 +24,8 @@ def demo_command(
 
     from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.safe_text import markup
-    from selfcoder.solve_attempts import make_task, solve
+    from selfcoder.core.safe_text import markup
+    from selfcoder.solve.attempts import make_task, solve
 
     console = Console()
     target = keep or Path(tempfile.mkdtemp(prefix="selfcoder-demo-")) / "demo"

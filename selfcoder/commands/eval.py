@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 
 def eval_command(
@@ -33,7 +33,7 @@ def eval_command(
 
     from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.executor_options import check_executor_options, start_executor
-    from selfcoder.safe_text import markup
+    from selfcoder.core.safe_text import markup
     from selfcoder.eval.evaluate import Evaluation
     from selfcoder.eval.predictions import builtin_predictions, read_predictions
     from selfcoder.eval.report import summary_table
@@ -66,7 +66,7 @@ def eval_command(
     budget = Budget.for_runs(settings.budget, len(tasks), max_usd) if max_usd is not None else None
     scaffold = None
     if preds is None:
-        from selfcoder.scaffold import resolve_scaffold
+        from selfcoder.core.scaffold import resolve_scaffold
 
         scaffold = resolve_scaffold(settings.agent.node)
     display = RichProgress(console) if console.is_terminal else PlainProgress(console)
@@ -110,7 +110,7 @@ class RichProgress:
         return self.bar.__exit__(*exc)
 
     def update(self, p) -> None:
-        from selfcoder.safe_text import markup
+        from selfcoder.core.safe_text import markup
 
         info = f"resolved {p.resolved} · ${p.cost_usd:.4f}" + (f" · {markup(p.last)}" if p.last else "")
         if p.skipped:
@@ -148,7 +148,7 @@ class PlainProgress:
             self.summary()
 
     def _print(self, line: str) -> None:
-        from selfcoder.safe_text import markup
+        from selfcoder.core.safe_text import markup
 
         with self.lock:
             self.console.print(markup(line), highlight=False, soft_wrap=True)

@@ -49,7 +49,7 @@ def evolve_command(
     from selfcoder.evolve.search import Search
     from selfcoder.evolve.start import open_search
     from selfcoder.llm.budget import Budget
-    from selfcoder.safe_text import markup
+    from selfcoder.core.safe_text import markup
 
     check_executor_options(executor, ray_address)  # before the archive is touched
     console = Console(stderr=True)
@@ -97,7 +97,7 @@ def evolve_command(
 
 
 def _collect_leftovers(console, settings) -> None:
-    from selfcoder.errors import SandboxError
+    from selfcoder.core.errors import SandboxError
     from selfcoder.sandbox.gc import gc
 
     try:
@@ -115,7 +115,7 @@ def _score(value) -> str:
 
 
 def _show(console, p) -> None:
-    from selfcoder.safe_text import markup
+    from selfcoder.core.safe_text import markup
 
     console.print(f"[dim]nodes {p.nodes} ({p.invalid} invalid) · evaluations {p.evaluations} · best "
                   f"{markup(p.best) or '-'} {_score(p.best_score)} · ${p.cost_usd:.4f} · running {p.running}[/]"

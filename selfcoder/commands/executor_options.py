@@ -19,7 +19,7 @@ def check_executor_options(kind: str, address: str | None) -> None:
 def start_executor(kind: str, workers: int, address: str | None, console):
     """The executor the jobs run on (selfcoder/executors/; Ray is imported only for `ray`)."""
     from selfcoder.executors import make_executor
-    from selfcoder.safe_text import markup
+    from selfcoder.core.safe_text import markup
 
     if kind == "ray":
         where = f"joining the Ray cluster at {markup(address)}" if address else "starting a local Ray cluster"

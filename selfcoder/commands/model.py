@@ -58,7 +58,7 @@ def install(
     console.print(f"model {'assembled and verified' if fresh else 'already installed and verified'}: {path}")
     console.print("checking the model answers (one token)...")
     token = local_model.smoke_test(path)
-    from selfcoder.safe_text import visible
+    from selfcoder.core.safe_text import visible
 
     console.print(f"the local model answered ({visible(token)}): ready", markup=False)
 
@@ -70,7 +70,7 @@ def serve(
     threads: str = typer.Option(None, "--threads", help="llama.cpp threads: a number or 'auto' (default: local_model.threads)."),
 ) -> None:
     """Run the local model server in the foreground until Ctrl-C; runs use it and leave it running."""
-    from selfcoder.errors import ModelError
+    from selfcoder.core.errors import ModelError
     from selfcoder.llm import local_server
 
     s = _settings(repo).local_model

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from selfcoder.safe_text import markup, one_line, text, visible
+from selfcoder.core.safe_text import markup, one_line, text, visible
 
 
 def _plain(value: Any) -> str:
@@ -23,7 +23,7 @@ def _plain(value: Any) -> str:
 
 
 class ProgressPrinter:
-    """Turns runner events (typed `selfcoder.events` objects or their JSON dicts) into one short
+    """Turns runner events (typed `selfcoder.core.events` objects or their JSON dicts) into one short
     line each (step, action, tokens, cost)."""
 
     def __init__(self, console: Console):

@@ -39,7 +39,7 @@ def run(
     Example: selfcoder sandbox run --repo . -- 'python3 -m pytest -q | tail -3'
     """
     from selfcoder.commands.config import settings_with_options
-    from selfcoder.safe_text import visible
+    from selfcoder.core.safe_text import visible
     from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
 
     settings = settings_with_options(repo if repo.is_dir() else None).settings

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 
 def solve_command(
@@ -33,11 +33,11 @@ def solve_command(
     """
     from rich.console import Console
 
-    from selfcoder.worktree_apply import apply_run
+    from selfcoder.core.worktree_apply import apply_run
     from selfcoder.commands.config import settings_with_options
     from selfcoder.commands.progress import ProgressPrinter, print_summary
-    from selfcoder.safe_text import markup
-    from selfcoder.solve_attempts import make_task, solve
+    from selfcoder.core.safe_text import markup
+    from selfcoder.solve.attempts import make_task, solve
 
     if (problem is None) == (problem_file is None):
         raise SelfcoderError("give the problem with exactly one of -p TEXT or -f FILE")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 MAX_REQUIREMENT = 300
 # pip takes a "requirement" with an archive's suffix for a file (in its working directory)

@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.eval.env_fields import EnvironmentProblem, EnvSpec, check_requirement
 from selfcoder.eval.interpreters import (SYSTEM_PYTHON, find_interpreter, interpreter_mounts, make_readable,
                                          readable_interpreter, version_of)

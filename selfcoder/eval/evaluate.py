@@ -5,7 +5,7 @@
     report = evaluation.run()
 
 A pool of workers; each instance gets its own cancel token, sandboxes and run dir
-(`selfcoder.runner.run(validate=False)` produces the patch, `grade.grade_instance` grades it
+(`selfcoder.solve.runner.run(validate=False)` produces the patch, `grade.grade_instance` grades it
 with the official rule: one path for agents and for given predictions). A record is written
 the moment an instance finishes (`store.py`), so Ctrl-C or a kill keeps every finished
 instance and a rerun does only the rest. One `Budget` may be shared by every run (`--max-usd`):
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from selfcoder.cancel import Cancelled, CancelToken
-from selfcoder.config import Settings
+from selfcoder.core.cancel import Cancelled, CancelToken
+from selfcoder.core.config import Settings
 from selfcoder.eval.environments import EnvironmentProblem, EnvSpec, prepare
 from selfcoder.eval.instance import InstanceJob, StopEvaluation, run_instance
 from selfcoder.eval.report import write_outputs
@@ -35,7 +35,7 @@ from selfcoder.eval.store import ResultStore, patch_digest
 from selfcoder.eval.official_specs import task_environment
 from selfcoder.executors import ExecutorError, LocalExecutor
 from selfcoder.sandbox.base import Limits
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 
 EVAL_OUTPUT_BYTES = 16_000_000

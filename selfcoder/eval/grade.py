@@ -26,12 +26,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from selfcoder.cancel import Cancelled, CancelToken
+from selfcoder.core.cancel import Cancelled, CancelToken
 from selfcoder.eval import grading
 from selfcoder.eval.environments import Environment
 from selfcoder.eval.tasks import log_parser_of, test_cmd_of
 from selfcoder.sandbox.base import Limits, SandboxSpec
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 from selfcoder.validate import ValidationTask, validate
 from selfcoder.validate.parsers import SweParser, get_parser, register_parser
 

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from selfcoder.cancel import Cancelled, CancelToken
-from selfcoder.config import Settings
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.cancel import Cancelled, CancelToken
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.eval.environments import EnvironmentProblem, prepare
 from selfcoder.eval.grade import InstanceGrade, grade_instance
 from selfcoder.eval.official_specs import task_environment
 from selfcoder.eval.store import patch_digest
 from selfcoder.sandbox.base import Limits
-from selfcoder.status import RunStatus
-from selfcoder.task import Task
+from selfcoder.core.status import RunStatus
+from selfcoder.core.task import Task
 
 
 class StopEvaluation(SelfcoderError):
@@ -80,7 +80,7 @@ class InstanceJob:
             record["model_name_or_path"] = self.prediction.get("model_name_or_path") or self.model_name
             record["model_patch"] = self.prediction.get("model_patch") or ""
             return record["model_patch"]
-        from selfcoder.solve_attempts import solve
+        from selfcoder.solve.attempts import solve
 
         budget = self.budget
         if budget is not None and budget.exceeded():

@@ -43,7 +43,7 @@ from typing import Any
 from selfcoder.eval.env_fields import EnvironmentProblem, check_requirement, shown
 from selfcoder.eval.environments import EnvSpec, find_interpreter
 from selfcoder.eval.tasks import extra
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 EXAMPLE = '"environment": {"python": "3.9", "requirements": ["mpmath==1.3.0"]}'
 EXPORT = re.compile(r"export\s+[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.:@%+/,=-]*")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.files import atomic_write
-from selfcoder.task import Task
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.files import atomic_write
+from selfcoder.core.task import Task
 
 KEYS = ("instance_id", "model_name_or_path", "model_patch")
 

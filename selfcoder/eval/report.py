@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from selfcoder.eval.predictions import write_predictions
-from selfcoder.files import atomic_write
-from selfcoder.task import Task
+from selfcoder.core.files import atomic_write
+from selfcoder.core.task import Task
 
 SCHEMA_VERSION = 2
 
@@ -82,7 +82,7 @@ def summary_table(report: dict):
     from rich import box
     from rich.table import Table
 
-    from selfcoder.safe_text import markup
+    from selfcoder.core.safe_text import markup
 
     table = Table(title=f"{report['resolved_instances']} of {report['total_instances']} resolved", box=box.SIMPLE_HEAD)
     rows = sorted(report["instances"].items())

@@ -19,7 +19,7 @@ import re
 import threading
 from pathlib import Path
 
-from selfcoder.files import atomic_write
+from selfcoder.core.files import atomic_write
 
 
 def _file_name(instance_id: str) -> str:

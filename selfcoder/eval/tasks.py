@@ -1,8 +1,8 @@
 """Task sets for evaluation: SWE-bench instances (JSONL) plus selfcoder's local fields.
 
-Unlike `selfcoder.task.load_tasks` (one bad line stops everything, right for `solve`), an
+Unlike `selfcoder.core.task.load_tasks` (one bad line stops everything, right for `solve`), an
 evaluation goes on: each malformed line becomes a problem naming the file and line, and the
-other instances still run. Fields beyond `selfcoder.task.Task`:
+other instances still run. Fields beyond `selfcoder.core.task.Task`:
 
 - `environment`: `{"python": "3.9", "requirements": ["mpmath==1.3.0"], "install": "..."}`
   (selfcoder/eval/environments.py: an interpreter selfcoder finds itself, plain requirement
@@ -31,8 +31,8 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import ValidationError
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.task import Task
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.task import Task
 from selfcoder.validate.workspace import patched_files
 from selfcoder.validate.parsers import is_pytest_command
 from selfcoder.validate.swe_logs import REPO_PARSERS

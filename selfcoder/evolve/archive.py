@@ -18,7 +18,7 @@ after it leaves an archive without a root, which opening it for writing (`--resu
 (the root from the stored seed) and a new `create` makes again: never an archive that resumes
 as empty, nor one that blocks a new one.
 
-Git runs with the hardened environment of selfcoder.gitsafe (no system/global config, no
+Git runs with the hardened environment of selfcoder.core.gitsafe (no system/global config, no
 hooks): a child's files are untrusted data, stored, never run on the host.
 """
 
@@ -33,10 +33,10 @@ import threading
 import time
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve.db import ArchiveDB, EvalRow, NodeRow
-from selfcoder.gitsafe import git_env
-from selfcoder.scaffold import copy_scaffold
+from selfcoder.core.gitsafe import git_env
+from selfcoder.core.scaffold import copy_scaffold
 
 ROOT = "root"
 DB_FILE = "archive.db"

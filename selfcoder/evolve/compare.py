@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve.stats import mcnemar_exact, mcnemar_floor, tasks_needed, wilson
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 SEED = "seed"  # the archive's root
 BEST = "best"  # the archive's best node (stats.best_node, as `archive best`)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selfcoder.config import Settings
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.run_log import RunLog, trim
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 DIAGNOSIS_SYSTEM = (
     "You improve a coding agent. The agent is a small Python program (its loop, prompts and tools). "
@@ -124,7 +124,7 @@ def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Pat
     An empty reply or a model error (the gateway's own retries spent) is tried again, up to
     `attempts` calls; then `DiagnosisFailed` (with the usage of all of them). One gateway for
     all attempts (a scripted model goes on to its next reply)."""
-    from selfcoder.errors import BudgetExceeded, ModelError
+    from selfcoder.core.errors import BudgetExceeded, ModelError
     from selfcoder.evolve.step import BudgetSpent
     from selfcoder.llm import Gateway, TrajectoryLog
     from selfcoder.llm.budget import Budget

@@ -94,7 +94,7 @@ def write_lineage(out: Path, nodes: list[NodeRow], evals: list[EvalRow], best: s
                   tasks: list[str] | None = None) -> Path:
     """Write the picture as .svg, .html (the SVG in a page with a legend) or .png (the SVG
     rendered by cairo, white background, 2x scale)."""
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.errors import SelfcoderError
 
     svg = render_svg(nodes, evals, best, tasks)
     out = Path(out)
@@ -118,7 +118,7 @@ def write_lineage(out: Path, nodes: list[NodeRow], evals: list[EvalRow], best: s
 def svg_to_png(svg: str) -> bytes:
     """Render with cairosvg (a dependency; it loads the system's cairo library, `libcairo2`,
     which scripts/setup installs): a clear error, not a traceback, where cairo is missing."""
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.errors import SelfcoderError
 
     try:
         import cairosvg

@@ -31,15 +31,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from selfcoder.cancel import Cancelled, CancelToken
-from selfcoder.config import Settings
-from selfcoder.errors import BudgetExceeded, SelfcoderError
+from selfcoder.core.cancel import Cancelled, CancelToken
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import BudgetExceeded, SelfcoderError
 from selfcoder.evolve import policies as P
 from selfcoder.evolve import diagnosis, step, surface
 from selfcoder.evolve.archive import ROOT, Archive
 from selfcoder.evolve.ledger import LedgerBudget
 from selfcoder.evolve.stats import best_node
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 
 @dataclass

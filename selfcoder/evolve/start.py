@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.eval.tasks import load_task_set
 from selfcoder.evolve import surface
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.search import EvolveConfig
 from selfcoder.llm.budget import check_max_usd
-from selfcoder.safe_text import visible
-from selfcoder.scaffold import resolve_scaffold
+from selfcoder.core.safe_text import visible
+from selfcoder.core.scaffold import resolve_scaffold
 
 
 @dataclass

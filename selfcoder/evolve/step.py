@@ -26,14 +26,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from selfcoder.cancel import Cancelled, CancelToken
-from selfcoder.config import Settings
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.cancel import Cancelled, CancelToken
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.surface import scope_problem
-from selfcoder.scaffold import copy_scaffold
-from selfcoder.status import RunStatus
-from selfcoder.task import Task
+from selfcoder.core.scaffold import copy_scaffold
+from selfcoder.core.status import RunStatus
+from selfcoder.core.task import Task
 
 COMPLETED = frozenset({"submitted", "step_limit", "time_limit", "token_limit"})  # the agent ran to an end
 
@@ -44,8 +44,8 @@ class BudgetSpent(SelfcoderError):
 
 def patch_paths_problem(patch: str) -> str | None:
     """Why a child's patch touches something outside its scaffold, or None. Paths as git writes
-    them (quoted, renamed: selfcoder/patch_paths.py), the old path of a rename too."""
-    from selfcoder.patch_paths import parse_changes
+    them (quoted, renamed: selfcoder/core/patch_paths.py), the old path of a rename too."""
+    from selfcoder.core.patch_paths import parse_changes
 
     for line in patch.splitlines():
         if line.startswith(("new file mode 120000", "new mode 120000", "old mode 120000")):
@@ -78,7 +78,7 @@ def tamper_problem(patch: str, parent_dir: Path) -> str | None:
 
 def apply_child(parent_dir: Path, patch: str, dest: Path) -> None:
     """The child's files: a copy of the parent with `patch` applied (hardened git apply)."""
-    from selfcoder.gitsafe import git, stand_in_repo_env
+    from selfcoder.core.gitsafe import git, stand_in_repo_env
 
     copy_scaffold(parent_dir, dest)
     with tempfile.TemporaryDirectory(prefix="selfcoder-child-git-") as tmp:
@@ -202,7 +202,7 @@ def evaluation_row(node: str, task_id: str, record: dict, log_path: str) -> Eval
 def modify(parent_dir: Path, problem: str, *, settings: Settings, test_cmd: str, work: Path, budget: Any,
            cancel: CancelToken):
     """The parent agent edits a checkout of its own code; returns the runner's result (patch = child)."""
-    from selfcoder.runner import run
+    from selfcoder.solve.runner import run
 
     checkout = work / "checkout"
     copy_scaffold(parent_dir, checkout)

@@ -6,7 +6,7 @@ patterns. A small model does best when it may only tune what one small edit can 
 search reads the manifest from the archive's root — the user's scaffold — never from a child,
 and the manifest itself is outside every scope, so a child cannot widen what its descendants
 may change. Admission judges each path a child's diff touches (old and new path of a rename,
-quoted names as git writes them: selfcoder/patch_paths.py).
+quoted names as git writes them: selfcoder/core/patch_paths.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 MANIFEST = "surface.toml"
 # a new archive's scope: the edits a small (local) model can make without breaking the loop
@@ -77,7 +77,7 @@ def allows(path: str, pats: list[str]) -> bool:
 
 def scope_problem(patch: str, scope: str, pats: list[str]) -> str | None:
     """Why a child's diff is outside its scope (naming the files), or None."""
-    from selfcoder.patch_paths import parse_changes
+    from selfcoder.core.patch_paths import parse_changes
 
     try:
         changes = parse_changes(patch)

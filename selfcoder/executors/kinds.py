@@ -4,7 +4,7 @@ commands, which check `--executor`/`--ray-address` before they touch anything.""
 
 from __future__ import annotations
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 KINDS = ("local", "ray")
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from selfcoder.errors import BudgetExceeded
+from selfcoder.core.errors import BudgetExceeded
 from selfcoder.llm.budget import Budget, Reservation
 
 SLICE_S = 0.5  # one wait inside the actor; the proxy loops, checking gave_up between slices

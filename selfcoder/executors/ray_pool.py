@@ -41,8 +41,8 @@ import concurrent.futures as cf
 from concurrent.futures import Future
 from typing import Any
 
-from selfcoder.cancel import Cancelled, CancelToken
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.cancel import Cancelled, CancelToken
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.executors.kinds import ExecutorError
 
 RAY_MISSING = "--executor ray needs Ray: pip install 'selfcoder[ray]'"
@@ -167,7 +167,7 @@ def _private_token() -> None:
         return
     from pathlib import Path
 
-    from selfcoder.files import make_private, new_secret, write_private
+    from selfcoder.core.files import make_private, new_secret, write_private
 
     path = Path.home() / ".ray" / "auth_token"
     if os.path.lexists(path):

@@ -19,7 +19,7 @@ has arrived only one call is in flight at a time, so a wrong estimate costs at m
 the gateway stops the run at the first report that took usage past a limit (`overrun`).
 
 One `Budget` is thread-safe and may be shared by any number of gateways (`Gateway(budget=)`,
-`selfcoder.runner.run(budget=)`); each gateway keeps its own run's `Usage` as well.
+`selfcoder.solve.runner.run(budget=)`); each gateway keeps its own run's `Usage` as well.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from selfcoder.errors import BudgetExceeded, ConfigError
+from selfcoder.core.errors import BudgetExceeded, ConfigError
 
 MESSAGE_OVERHEAD_TOKENS = 8  # role markers and separators a chat template adds per message
 WAIT_SLICE_S = 0.25  # how often a waiting reservation checks whether its caller gave up
@@ -107,7 +107,7 @@ class Budget:
         self._cond = threading.Condition()
 
     @classmethod
-    def from_settings(cls, s, parent: "Budget | None" = None) -> "Budget":  # s: selfcoder.config.BudgetSettings
+    def from_settings(cls, s, parent: "Budget | None" = None) -> "Budget":  # s: selfcoder.core.config.BudgetSettings
         """A run's own budget; with `parent`, each call must also fit the shared budget (both limits hold)."""
         return cls(max_tokens=s.max_tokens, max_cost_usd=s.max_cost_usd, max_calls=s.max_calls, parent=parent)
 

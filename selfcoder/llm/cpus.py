@@ -6,7 +6,7 @@ import math
 import os
 from pathlib import Path
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 
 
 def available_cpus() -> int:

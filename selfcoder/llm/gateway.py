@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from selfcoder.config import Settings
-from selfcoder.errors import BudgetExceeded, ModelError
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import BudgetExceeded, ModelError
 from selfcoder.llm.budget import Budget, Reservation, estimate_prompt_tokens, price_per_token
 from selfcoder.llm.call_errors import error_kind, one_line, retryable
 from selfcoder.llm.models import ModelChoice, resolve

@@ -44,7 +44,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 
 LLAMA_CPP_VERSION = "0.3.36"
 LLAMA_CPP_REQUIREMENT = f"llama-cpp-python[server]=={LLAMA_CPP_VERSION}"

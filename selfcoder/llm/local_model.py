@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 
 from selfcoder.llm.llama_build import LLAMA_SERVER_MODULES, ensure_llama_cpp, is_current, smoke_test  # noqa: F401
 

@@ -39,14 +39,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm.cpus import available_cpus, resolve_threads  # noqa: F401 - part of this module's API
 from selfcoder.llm.local_model import llama_cpp_installed, model_path, verify
 from selfcoder.llm.local_state import (ServerState, alive, crash_message, last_crash, live_leases, log_tail,
                                        read_state, record_crash, state_dir)
 from selfcoder.llm.models import LOCAL_ALIAS
-from selfcoder.config import cache_dir  # noqa: F401 - bench/solve_rate*.py import it from here
-from selfcoder.files import new_secret, write_private
+from selfcoder.core.config import cache_dir  # noqa: F401 - bench/solve_rate*.py import it from here
+from selfcoder.core.files import new_secret, write_private
 
 READY_TIMEOUT_S = 180.0
 

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfcoder.config import cache_dir
-from selfcoder.files import atomic_write
+from selfcoder.core.config import cache_dir
+from selfcoder.core.files import atomic_write
 
 CRASH_FILE = "last_crash.json"
 LOG_TAIL_LINES = 5

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Mapping
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 
 LOCAL = "local"
 AUTO = "auto"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 
 PROVIDER = "scripted"
 SESSION_KEY = "selfcoder_session"  # litellm metadata key: each gateway replays a script from its start

@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from selfcoder.errors import BudgetExceeded, ModelError
+from selfcoder.core.errors import BudgetExceeded, ModelError
 
 MAX_BODY = 4 << 20  # an agent's whole conversation is well under this
 MAX_CONNECTIONS = 4  # an agent makes one call at a time; a few spare for its helpers

@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from selfcoder.safe_text import visible
+from selfcoder.core.safe_text import visible
 from selfcoder.sandbox.base import WORKDIR
 
 SOURCE = "selfcoder"

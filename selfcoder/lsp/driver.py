@@ -17,9 +17,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from selfcoder.safe_text import visible
-from selfcoder.errors import SelfcoderError
-from selfcoder.events import AgentEvent, PhaseStarted, RunEvent, RunStarted, VerdictReady
+from selfcoder.core.safe_text import visible
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.events import AgentEvent, PhaseStarted, RunEvent, RunStarted, VerdictReady
 from selfcoder.lsp.args import RunArgs
 from selfcoder.lsp.runs import FINISHED, RUNNING, RequestError, RunRecord
 
@@ -55,9 +55,9 @@ def problem_with_location(server, args: RunArgs) -> str:
 
 async def start_run(server, args: RunArgs) -> dict:
     """Check the request, create the run record and its task; return `{runId}` at once."""
-    from selfcoder.runner import new_run_id
-    from selfcoder.scaffold import resolve_scaffold
-    from selfcoder.solve_attempts import make_task
+    from selfcoder.solve.runner import new_run_id
+    from selfcoder.core.scaffold import resolve_scaffold
+    from selfcoder.solve.attempts import make_task
 
     folder = args.folder
     if not folder.is_dir():
@@ -88,8 +88,8 @@ async def start_run(server, args: RunArgs) -> dict:
 
 
 async def _drive(server, record: RunRecord, task, settings, scaffold: Path) -> None:
-    from selfcoder.worktree_apply import touched_files
-    from selfcoder.solve_attempts import solve
+    from selfcoder.core.worktree_apply import touched_files
+    from selfcoder.solve.attempts import solve
 
     loop = asyncio.get_running_loop()
     progress = await server.progress.begin(record)

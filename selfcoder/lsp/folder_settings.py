@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selfcoder.config import Layer, LoadedSettings, Settings, load_settings
-from selfcoder.config_trust import Refusal
-from selfcoder.errors import ConfigError
+from selfcoder.core.config import Layer, LoadedSettings, Settings, load_settings
+from selfcoder.core.config_trust import Refusal
+from selfcoder.core.errors import ConfigError
 
 # Keys of the option objects that are not `Settings` sections.
 EXTRA_KEYS = ("testCmd", "review")

@@ -1,8 +1,8 @@
 """What a run's patch does to each file, as whole old and new texts — what an editor edit needs.
 
 The patch is a git diff written by untrusted code: its paths are checked to stay inside the
-folder and not to pass through a symlink there (selfcoder/patch_paths.py, the same check as
-`solve --apply`), and it is applied (hardened `git apply`, a stand-in repository, see selfcoder/gitsafe.py)
+folder and not to pass through a symlink there (selfcoder/core/patch_paths.py, the same check as
+`solve --apply`), and it is applied (hardened `git apply`, a stand-in repository, see selfcoder/core/gitsafe.py)
 to a private temporary copy of only the files it names, never to the user's tree. The editor
 then receives the result as text edits and file operations, and the user's own client writes.
 """
@@ -13,9 +13,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.gitsafe import git, stand_in_repo_env
-from selfcoder.patch_paths import FileChange, check_patch_paths, parse_changes, safe_rel  # noqa: F401 - used here and by callers
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.gitsafe import git, stand_in_repo_env
+from selfcoder.core.patch_paths import FileChange, check_patch_paths, parse_changes, safe_rel  # noqa: F401 - used here and by callers
 
 
 def _read_text(path: Path, rel: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from selfcoder.safe_text import visible
+from selfcoder.core.safe_text import visible
 from selfcoder.lsp.runs import RunRecord
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.lsp.runs import APPLIED, APPLYING, DISCARDED, FINISHED, RUNNING, RequestError, RunRecord, RunTable
 from selfcoder.lsp.workspace_edit import EditCapabilities, build_edit
 
@@ -31,7 +31,7 @@ def _names(files: list[str]) -> str:
 
 def changed_files(server, record: RunRecord) -> list[str]:
     """Files of the folder that differ from the run's snapshot: on disk, or in an open buffer."""
-    from selfcoder.fingerprint import changed_since
+    from selfcoder.core.fingerprint import changed_since
 
     snapshot_file = (record.run_dir or Path("/nonexistent")) / "snapshot.json"
     try:

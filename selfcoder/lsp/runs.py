@@ -15,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from selfcoder.cancel import CancelToken
+from selfcoder.core.cancel import CancelToken
 
 RUNNING, FINISHED, APPLYING, APPLIED, DISCARDED = "running", "finished", "applying", "applied", "discarded"
 
@@ -41,7 +41,7 @@ class RunRecord:
     state: str = RUNNING
     phase: str = "starting"
     steps: int = 0
-    result: Any = None  # selfcoder.runner.RunResult once finished
+    result: Any = None  # selfcoder.solve.runner.RunResult once finished
     error: str = ""  # an internal error of the runner, when it raised
     run_dir: Path | None = None
     progress_token: str | None = None

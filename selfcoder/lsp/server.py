@@ -22,7 +22,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from selfcoder import __version__
-from selfcoder.safe_text import visible
+from selfcoder.core.safe_text import visible
 from selfcoder.lsp import args as A
 from selfcoder.lsp.driver import cancel_all, start_run
 from selfcoder.lsp.progress import ProgressTable

@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from selfcoder.errors import ConfigError
+from selfcoder.core.errors import ConfigError
 from selfcoder.lsp.diagnostics import verdict_diagnostics
 from selfcoder.lsp.folder_settings import FolderSettings, folder_settings
 from selfcoder.lsp.runs import DISCARDED, RequestError, RunRecord
@@ -66,7 +66,7 @@ class FolderConfig:
 
     def agents(self) -> list[dict]:
         """The agents a run may name: seed, and those the user's own settings name."""
-        from selfcoder.scaffold import SEED_DIR
+        from selfcoder.core.scaffold import SEED_DIR
 
         out = [{"id": "seed", "path": str(SEED_DIR), "source": "built in"}]
         try:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pygls.io_ import run_async
 
-from selfcoder.files import new_secret, write_private
+from selfcoder.core.files import new_secret, write_private
 
 MAX_FIRST_MESSAGE = 1 << 20
 FIRST_MESSAGE_TIMEOUT_S = 30.0
@@ -33,7 +33,7 @@ _LENGTH = re.compile(rb"^Content-Length: *(\d+)\r?\n$", re.IGNORECASE)
 
 
 def token_path(port: int) -> Path:
-    from selfcoder.config import cache_dir
+    from selfcoder.core.config import cache_dir
 
     return cache_dir() / "lsp" / f"tcp-{port}.token"
 

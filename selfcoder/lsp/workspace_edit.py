@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.lsp.patch_files import FileChange
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox.base import (
     AGENT_DIR,
     LLM_SOCKET,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from selfcoder.config import DEFAULT_IMAGE
+from selfcoder.core.config import DEFAULT_IMAGE
 
 # Paths as the code inside the sandbox sees them.
 WORKDIR = "/workspace"
@@ -40,7 +40,7 @@ class Limits:
     patch_files: int = 1000  # ... or one touching more files
 
     @classmethod
-    def from_settings(cls, s) -> "Limits":  # s: selfcoder.config.SandboxSettings
+    def from_settings(cls, s) -> "Limits":  # s: selfcoder.core.config.SandboxSettings
         return cls(s.timeout_s, s.memory_mb, s.pids, s.cpu_s, s.file_size_mb, s.output_bytes, s.cpus,
                    disk_mb=s.disk_mb, patch_mb=s.patch_mb, patch_files=s.patch_files)
 

@@ -6,7 +6,7 @@ workspace its own fresh `.git` with the same single commit, so the agent can use
 `Baseline.diff()` stages the workspace into a private index and diffs it against the recorded
 commit: the agent may rewrite or delete the workspace's `.git`, the patch stays trustworthy.
 
-Host git runs hardened (selfcoder/gitsafe.py: no config that runs programs, no transport) with
+Host git runs hardened (selfcoder/core/gitsafe.py: no config that runs programs, no transport) with
 the workspace's `.gitattributes` neutralised (no eol conversion or filters), so the patch holds
 the bytes as they are and `git apply` accepts it on the original tree. A nested repository the
 agent makes (`sub/.git`, which may name any repository on the host) is never read. When we are root, git
@@ -20,8 +20,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from selfcoder.errors import SandboxError
-from selfcoder.gitsafe import NEUTRAL_ATTRIBUTES, git
+from selfcoder.core.errors import SandboxError
+from selfcoder.core.gitsafe import NEUTRAL_ATTRIBUTES, git
 
 # Tool droppings that must not end up in a patch (only affects untracked files).
 JUNK = ["__pycache__/", "*.py[cod]", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/",

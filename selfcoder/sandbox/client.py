@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Mapping, Sequence
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox.base import ExecResult, Limits, OutputCallback
 
 EXECUTOR_SOURCE = Path(__file__).with_name("executor.py")

@@ -29,8 +29,8 @@ import os
 import socket
 from pathlib import Path
 
-from selfcoder.config import DEFAULT_IMAGE
-from selfcoder.errors import SandboxError
+from selfcoder.core.config import DEFAULT_IMAGE
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
 from selfcoder.sandbox.executor_sandbox import BASE_ENV, HOME, ExecutorSandbox
@@ -47,7 +47,7 @@ STDERR_KEEP = 4096
 
 def _configured_image() -> str:
     try:
-        from selfcoder.config import load_settings
+        from selfcoder.core.config import load_settings
 
         return load_settings(None).settings.sandbox.image
     except Exception:  # a broken user config must not hide whether docker works

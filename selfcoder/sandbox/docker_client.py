@@ -3,7 +3,7 @@ removal of dead runs' containers (docker_gc.py) and the image build (image.py)."
 
 from __future__ import annotations
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 
 FIX_ENGINE = "run `sudo scripts/ensure-docker.sh` to start one, or point DOCKER_HOST at one"
 

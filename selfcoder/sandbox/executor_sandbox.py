@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from selfcoder.errors import PatchTooLarge, SandboxError
+from selfcoder.core.errors import PatchTooLarge, SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR, ExecResult, OutputCallback, Sandbox, SandboxSpec
 from selfcoder.sandbox.client import EXECUTOR_FILES, ExecutorClient, ExecutorGone

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psutil
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox import cgroups, workdirs
 from selfcoder.sandbox.local import MARKER_VAR, OWNER_VAR
 

@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from selfcoder.config import DEFAULT_IMAGE
-from selfcoder.errors import SandboxError
+from selfcoder.core.config import DEFAULT_IMAGE
+from selfcoder.core.errors import SandboxError
 
 SUITE = "bookworm"
 PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-pytest", "git", "patch", "bash")

@@ -36,7 +36,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox import workdirs
 from selfcoder.sandbox.base import WORKDIR
 from selfcoder.sandbox.cgroups import Cgroup, cgroup_problem

@@ -8,7 +8,7 @@ Sources:
     no attributes, nothing from the repository's config runs); a bare or mirror clone too;
   - a tarball (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz): unpacked (members escaping the root are
     refused); a single top-level directory is unwrapped; the result is then one of the above.
-The user's tree is only read, and only through hardened git (selfcoder/gitsafe.py): nothing
+The user's tree is only read, and only through hardened git (selfcoder/core/gitsafe.py): nothing
 of the repository's config runs, nothing is fetched, and a `.git` that leads to another
 repository is refused. Symlinks are copied as symlinks, never followed; special files
 (fifos, sockets, devices) are skipped. `prepare_workspace` adds the baseline (see baseline.py).
@@ -23,9 +23,9 @@ import tarfile
 import threading
 from pathlib import Path
 
-from selfcoder.errors import SandboxError
-from selfcoder.gitsafe import git, git_popen, is_bare_repo, is_git_repo
-from selfcoder.repo_files import NEVER_COPIED, git_listing
+from selfcoder.core.errors import SandboxError
+from selfcoder.core.gitsafe import git, git_popen, is_bare_repo, is_git_repo
+from selfcoder.core.repo_files import NEVER_COPIED, git_listing
 from selfcoder.sandbox.baseline import Baseline
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")

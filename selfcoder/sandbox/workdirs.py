@@ -28,8 +28,8 @@ from pathlib import Path
 
 import psutil
 
-from selfcoder.errors import SandboxError
-from selfcoder.files import atomic_write
+from selfcoder.core.errors import SandboxError
+from selfcoder.core.files import atomic_write
 
 UID_BASE = 100_000  # sandboxes run as UID_BASE + a random number (root only), one uid per sandbox
 UID_SPAN = 1_000_000_000

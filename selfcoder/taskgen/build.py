@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from selfcoder.eval.environments import EnvSpec, prepare
-from selfcoder.files import atomic_write
+from selfcoder.core.files import atomic_write
 from selfcoder.sandbox.base import Limits
 from selfcoder.taskgen import sdist, statement
 from selfcoder.taskgen.runtests import TestOutcome, TestRunner, default_test_cmd, with_output_room

@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 TIMEOUT_S = 120
 SDIST_SUFFIXES = (".tar.gz", ".zip")

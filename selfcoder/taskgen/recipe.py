@@ -18,7 +18,7 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.taskgen.build import GenConfig
 from selfcoder.taskgen.sdist import is_archive_path
 

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.eval.environments import Environment
 from selfcoder.sandbox.base import WORKDIR, Limits, SandboxSpec
 from selfcoder.validate.junit import testcase_id

@@ -3,7 +3,7 @@ sandbox), cached, unpacked safely, made a git repository of one commit, and read
 
     archive = locate("more-itertools==10.5.0", log)   # or a local .tar.gz / .zip path
     project = unpack(archive, work_dir)                 # Project(root, name, version, created_at)
-    commit = commit_tree(project.root, "message")       # hardened host git (selfcoder.gitsafe)
+    commit = commit_tree(project.root, "message")       # hardened host git (selfcoder.core.gitsafe)
     find_tests(root), source_files(root, tests)
 
 The cache is `$SELFCODER_SDIST_CACHE`, else `~/.cache/selfcoder/sdists`: one directory per
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.gitsafe import NEUTRAL_ATTRIBUTES, git
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.gitsafe import NEUTRAL_ATTRIBUTES, git
 from selfcoder.taskgen import pypi
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")

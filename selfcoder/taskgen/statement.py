@@ -105,7 +105,7 @@ def model_prompt(project: str, fail_to_pass: list[str], messages: dict[str, str]
 def from_model(gateway: Any, project: str, fail_to_pass: list[str], messages: dict[str, str], root: Path,
                patch: str) -> tuple[str | None, str]:
     """(the model's bug report, '') or (None, why it was not used)."""
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.errors import SelfcoderError
 
     try:
         reply = gateway.complete(model_prompt(project, fail_to_pass, messages, root), max_tokens=800)

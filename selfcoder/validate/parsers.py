@@ -21,7 +21,7 @@ import re
 import shlex
 from typing import Iterable, Mapping
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.validate.junit import merge_status, parse_junit
 from selfcoder.validate.swe_logs import SWE_PARSERS, to_test_statuses
 from selfcoder.validate.verdict import TestStatus

@@ -27,8 +27,8 @@ import time
 import uuid
 from typing import Callable
 
-from selfcoder.cancel import CancelToken
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.cancel import CancelToken
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.sandbox.base import WORKDIR, Limits, Sandbox, SandboxSpec
 from selfcoder.validate import workspace as ws
 from selfcoder.validate.canary import Canaries

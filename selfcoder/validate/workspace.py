@@ -21,8 +21,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfcoder.errors import SandboxError
-from selfcoder.gitsafe import git, is_bare_repo, is_git_repo
+from selfcoder.core.errors import SandboxError
+from selfcoder.core.gitsafe import git, is_bare_repo, is_git_repo
 from selfcoder.sandbox.base import WORKDIR, Sandbox
 
 SCRATCH = ".selfcoder-validate"  # in the workspace, excluded from git: patch files, reports
@@ -144,7 +144,7 @@ _INDEX = re.compile(r"^index ([0-9a-f]{7,64})\.\.[0-9a-f]{7,64}", re.MULTILINE)
 
 def preimage_blobs(source: Path, patch: str) -> list[bytes]:
     """The blobs a patch's `index` lines name as pre-images, read from the git repository
-    `source` (host side, selfcoder/gitsafe.py: raw reads, nothing of its config runs)."""
+    `source` (host side, selfcoder/core/gitsafe.py: raw reads, nothing of its config runs)."""
     source = Path(source)
     if not (source.is_dir() and (is_git_repo(source) or is_bare_repo(source))):
         return []

@@ -14,7 +14,7 @@ sys.path.insert(0, str(BENCH))
 from solve_rate_report import build_report, render  # noqa: E402
 from solve_rate_tasks import choose  # noqa: E402
 
-from selfcoder.errors import SelfcoderError  # noqa: E402
+from selfcoder.core.errors import SelfcoderError  # noqa: E402
 
 
 def row(task: str, resolved: bool, seconds: float, tokens: int, outcome: str | None = None) -> dict:

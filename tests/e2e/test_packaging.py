@@ -52,7 +52,7 @@ def wheel_venv(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_seed_scaffold(wheel_venv):
     py = wheel_venv / "bin" / "python"
-    out = subprocess.run([str(py), "-c", "import selfcoder, selfcoder.scaffold as s; print(selfcoder.__file__); "
+    out = subprocess.run([str(py), "-c", "import selfcoder, selfcoder.core.scaffold as s; print(selfcoder.__file__); "
                           "print(s.resolve_scaffold('seed'))"], capture_output=True, text=True, cwd="/", timeout=60)
     assert out.returncode == 0, out.stderr
     module, seed = out.stdout.split()

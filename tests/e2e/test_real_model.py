@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from selfcoder.config import LocalModelSettings, Settings
+from selfcoder.core.config import LocalModelSettings, Settings
 from selfcoder.llm import Gateway, TrajectoryLog, local_model, read_trajectory
 
 pytestmark = pytest.mark.real_model

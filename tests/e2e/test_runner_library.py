@@ -11,11 +11,11 @@ import threading
 
 from e2e_replies import CALC_FIX, CALC_PROBLEM
 
-from selfcoder.cancel import CancelToken
-from selfcoder.events import AgentEvent, PhaseStarted, RunFinished, RunStarted, VerdictReady
-from selfcoder.runner import run
-from selfcoder.solve_attempts import make_task
-from selfcoder.status import RunStatus
+from selfcoder.core.cancel import CancelToken
+from selfcoder.core.events import AgentEvent, PhaseStarted, RunFinished, RunStarted, VerdictReady
+from selfcoder.solve.runner import run
+from selfcoder.solve.attempts import make_task
+from selfcoder.core.status import RunStatus
 from waiting import unique_sleep, wait_for_process, wait_no_process
 
 

@@ -9,7 +9,7 @@ from e2e_replies import CALC_FIX, CALC_PROBLEM, WORDCOUNT_FIX, search_replace
 from waiting import unique_sleep, wait_for_process
 
 from selfcoder.llm.scripted import sent_requests
-from selfcoder.solve_attempts import make_task, solve
+from selfcoder.solve.attempts import make_task, solve
 
 
 def read_jsonl(path):
@@ -121,8 +121,8 @@ def test_cancel_from_another_thread_stops_the_run(repo_copy, script, settings_fo
     """What the language server does when the user cancels: the run's token, from another thread."""
     import threading
 
-    from selfcoder.cancel import CancelToken
-    from selfcoder.runner import run
+    from selfcoder.core.cancel import CancelToken
+    from selfcoder.solve.runner import run
 
     repo = repo_copy("calc_py")
     sleep = unique_sleep(121)

@@ -18,12 +18,12 @@ from e2e_replies import CALC_PROBLEM
 from test_solve import assert_no_leftovers, read_jsonl
 from waiting import unique_sleep, wait_for_process, wait_no_process
 
-from selfcoder.cancel import CancelToken
+from selfcoder.core.cancel import CancelToken
 from selfcoder.llm.budget import Budget
 from selfcoder.llm.scripted import sent_requests
-from selfcoder.runner import RunResult
-from selfcoder.solve_attempts import choose, make_task, normalise_diff, solve
-from selfcoder.status import RunStatus
+from selfcoder.solve.runner import RunResult
+from selfcoder.solve.attempts import choose, make_task, normalise_diff, solve
+from selfcoder.core.status import RunStatus
 
 SCAFFOLD = Path(__file__).with_name("attempt_scaffold.py")
 OPS = "calc/ops.py"

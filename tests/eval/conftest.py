@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from selfcoder.config import load_settings
+from selfcoder.core.config import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

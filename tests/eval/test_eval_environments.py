@@ -12,7 +12,7 @@ from selfcoder.eval.environments import EnvSpec, EnvironmentProblem, find_interp
 from selfcoder.eval.interpreters import candidates
 from selfcoder.eval.evaluate import Evaluation
 from selfcoder.eval.predictions import prediction
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 RUN_TESTS = """#!/bin/sh
 python3 -c 'import sys; print("ok 1 - runs on python 3.9" if sys.version_info[:2] == (3, 9) else "not ok 1 - runs on python 3.9")'

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.eval import grading
 from selfcoder.eval.predictions import builtin_predictions, read_predictions, write_predictions
 from selfcoder.eval.tasks import default_test_cmd, load_task_set, log_parser_of, select
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 
 def instance(i: str, **kw) -> dict:

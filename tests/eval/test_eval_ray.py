@@ -100,7 +100,7 @@ def test_an_agent_run_agrees_and_its_calls_draw_on_the_shared_budget(tmp_path, s
 
 
 def test_the_shared_budget_reserves_waits_and_refuses_across_processes(ray_executor):
-    from selfcoder.errors import BudgetExceeded
+    from selfcoder.core.errors import BudgetExceeded
     from selfcoder.llm.budget import Budget
 
     shared = ray_executor.share_budget(Budget(max_tokens=100, max_cost_usd=1.0, max_calls=10))

@@ -17,7 +17,7 @@ import pytest
 from selfcoder.eval.environments import EnvironmentProblem, EnvSpec, find_interpreter
 from selfcoder.eval.official_specs import (SHIPPED, SHIPPED_NAME, environment_from_spec, shipped_table, specs_table,
                                            task_environment)
-from selfcoder.task import Task
+from selfcoder.core.task import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_real_swebench import ID, ROOT, prepared_instance  # noqa: E402

@@ -63,7 +63,7 @@ def sim(tmp_path, monkeypatch, sandbox_root):
 
 
 def settings_for(model: str):
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
 
     s = load_settings(None).settings
     s.model.name = model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve.step import apply_child, patch_paths_problem
 
 INSIDE = "diff --git a/agent.py b/agent.py\n--- a/agent.py\n+++ b/agent.py\n@@ -1 +1 @@\n-a\n+b\n"

@@ -15,7 +15,7 @@ import pytest
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.stats import mcnemar_exact, mcnemar_floor, tasks_needed, wilson
-from selfcoder.scaffold import SEED_DIR
+from selfcoder.core.scaffold import SEED_DIR
 
 
 def make_archive(tmp: Path) -> Path:
@@ -154,7 +154,7 @@ def test_lineage_as_png(sim, tmp_path):
 
 
 def test_lineage_png_without_cairo_is_a_clear_error(monkeypatch, tmp_path):
-    from selfcoder.errors import SelfcoderError
+    from selfcoder.core.errors import SelfcoderError
     from selfcoder.evolve.lineage import write_lineage
 
     monkeypatch.setitem(sys.modules, "cairosvg", None)  # as where cairosvg / libcairo is missing

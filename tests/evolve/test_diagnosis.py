@@ -16,8 +16,8 @@ from e2e_replies import CALC_FIX
 from selfcoder.evolve import diagnosis, step
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.run_log import RunLog
-from selfcoder.scaffold import SEED_DIR
-from selfcoder.task import load_tasks
+from selfcoder.core.scaffold import SEED_DIR
+from selfcoder.core.task import load_tasks
 
 
 def evaluate(sim, name: str, task_id: str, *replies: str) -> EvalRow:

@@ -19,7 +19,7 @@ from conftest import ADMISSION
 from waiting import exited, wait_until
 
 from selfcoder.evolve.archive import Archive
-from selfcoder.scaffold import SEED_DIR
+from selfcoder.core.scaffold import SEED_DIR
 
 KILLPOINT = Path(__file__).resolve().parent / "killpoint.py"
 # one worker: the search's decisions are then a function of the archive's state alone
@@ -157,7 +157,7 @@ def test_kill_9_at_each_moment_then_resume_gives_the_archive_of_a_search_never_k
     svg = (sim["tmp"] / "tree.svg").read_text()
     assert svg.startswith("<svg") and 'id="node-root"' in svg and 'id="node-n1"' in svg
     # an archive node serves as an agent anywhere a scaffold is named
-    from selfcoder.scaffold import resolve_scaffold
+    from selfcoder.core.scaffold import resolve_scaffold
 
     assert resolve_scaffold(f"{reference}/n1") == (reference / "nodes" / "n1").resolve()
     shutil.rmtree(tmp, ignore_errors=True)
@@ -170,7 +170,7 @@ def test_resume_of_an_archive_naming_a_hostile_task_file_runs_nothing_on_the_hos
     import json
 
     from selfcoder.evolve.search import EvolveConfig
-    from selfcoder.scaffold import resolve_scaffold
+    from selfcoder.core.scaffold import resolve_scaffold
 
     tmp = sim["tmp"]
     marker = tmp / "MARKER"

@@ -13,13 +13,13 @@ import yaml
 from conftest import ADMISSION, settings_for
 from e2e_replies import search_replace
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve import surface
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.search import EvolveConfig, Search
 from selfcoder.evolve.step import patch_paths_problem
-from selfcoder.scaffold import SEED_DIR
-from selfcoder.task import load_tasks
+from selfcoder.core.scaffold import SEED_DIR
+from selfcoder.core.task import load_tasks
 
 PROMPTS = surface.DEFAULT_SURFACE["prompts"]
 POLICIES = surface.DEFAULT_SURFACE["policies"]

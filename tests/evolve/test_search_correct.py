@@ -14,11 +14,11 @@ from conftest import DIAGNOSIS, settings_for
 from e2e_replies import search_replace
 from test_search_sim import search
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve import diagnosis, step
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.db import EvalRow, NodeRow
-from selfcoder.scaffold import SEED_DIR
+from selfcoder.core.scaffold import SEED_DIR
 
 
 def script(sim, name: str, *replies) -> str:
@@ -101,7 +101,7 @@ def test_a_child_that_weakens_its_parents_tests_is_not_admitted(sim):
     cheat = (search_replace("config.json", '  "retries": 2,', '  "retries": 3,')
              + "\ntests/test_guard.py\n```python\ndef test_retries_stay_two():\n    assert True\n```\n\nSUBMIT\n")
     from selfcoder.evolve.search import EvolveConfig, Search
-    from selfcoder.task import load_tasks
+    from selfcoder.core.task import load_tasks
 
     config = EvolveConfig(admission_tests="python3 -m pytest -q -p no:cacheprovider tests/test_guard.py",
                           policy="hgm", max_evals=3, max_nodes=2, workers=1)
@@ -164,7 +164,7 @@ def test_search_archive_best_lineage_and_compare_name_the_same_best(sim):
     from selfcoder.evolve.compare import resolve_side
     from selfcoder.evolve.lineage import render_svg
     from selfcoder.evolve.search import EvolveConfig, Search
-    from selfcoder.task import load_tasks
+    from selfcoder.core.task import load_tasks
 
     tasks = load_tasks(sim["tasks"])
     ids = [t.instance_id for t in tasks]

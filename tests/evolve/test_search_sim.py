@@ -7,11 +7,11 @@ from conftest import ADMISSION, settings_for
 
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.search import EvolveConfig, Search
-from selfcoder.task import load_tasks
+from selfcoder.core.task import load_tasks
 
 
 def search(sim, archive_dir, *, modify="modify", budget=None, **cfg):
-    from selfcoder.scaffold import SEED_DIR
+    from selfcoder.core.scaffold import SEED_DIR
 
     config = EvolveConfig(admission_tests=ADMISSION, **cfg)
     archive = Archive.create(archive_dir, SEED_DIR, {"search": config.to_json()})

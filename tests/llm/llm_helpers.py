@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from selfcoder.config import Settings
+from selfcoder.core.config import Settings
 
 HERE = Path(__file__).parent
 UNIX_CLIENT = HERE / "unix_client.py"

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm import llama_build
 
 AMX_VM = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma f16c avx512f avx512bw amx_tile amx_int8 amx_bf16\n"

@@ -10,7 +10,7 @@ import threading
 import pytest
 from llm_helpers import make_settings, read_jsonl, scripted, user
 
-from selfcoder.errors import BudgetExceeded
+from selfcoder.core.errors import BudgetExceeded
 from selfcoder.llm import Budget, Gateway, TrajectoryLog
 from selfcoder.llm.budget import estimate_prompt_tokens
 
@@ -144,8 +144,8 @@ def test_a_runs_own_limits_hold_under_a_shared_budget():
 def test_a_budget_for_many_runs_is_one_rule():
     """eval, archive compare, evolve and bench build their shared budget with `Budget.for_runs`:
     `runs` runs' tokens and calls and the `--max-usd` dollars, less what earlier work spent."""
-    from selfcoder.config import BudgetSettings
-    from selfcoder.errors import ConfigError
+    from selfcoder.core.config import BudgetSettings
+    from selfcoder.core.errors import ConfigError
     from selfcoder.llm.budget import UNBOUNDED, Budget
 
     one = BudgetSettings(max_tokens=1000, max_cost_usd=0.5, max_calls=7)

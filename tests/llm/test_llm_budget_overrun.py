@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 from llm_helpers import make_settings, read_jsonl, user
 
-from selfcoder.errors import BudgetExceeded
+from selfcoder.core.errors import BudgetExceeded
 from selfcoder.llm import Budget, Gateway, TrajectoryLog
 
 BUDGET = {"max_tokens": 150_000, "max_cost_usd": 100.0, "max_calls": 50}

@@ -7,7 +7,7 @@ import threading
 import pytest
 from llm_helpers import make_settings, read_jsonl, scripted, user
 
-from selfcoder.errors import BudgetExceeded, ConfigError, ModelError
+from selfcoder.core.errors import BudgetExceeded, ConfigError, ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, read_trajectory
 
 
@@ -134,7 +134,7 @@ def test_max_tokens_is_capped_by_the_token_budget_left(script, tmp_path):
 
 
 def test_zero_budget_is_a_one_line_config_error():
-    from selfcoder.config import load_settings
+    from selfcoder.core.config import load_settings
 
     with pytest.raises(ConfigError, match="budget.max_calls") as e:
         load_settings(None, env={"SELFCODER_BUDGET__MAX_CALLS": "0"})

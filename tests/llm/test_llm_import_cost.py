@@ -43,7 +43,7 @@ def test_a_model_call_does_import_it(tmp_path):
     script = tmp_path / "s.yaml"
     script.write_text("replies: [hi]")
     code = (
-        "from selfcoder.config import Settings\nfrom selfcoder.llm import Gateway\n"
+        "from selfcoder.core.config import Settings\nfrom selfcoder.llm import Gateway\n"
         f"gw = Gateway(Settings.model_validate({{'model': {{'name': 'scripted/{script}'}}}}), 'r')\n"
         "assert gw.complete([{'role': 'user', 'content': 'x'}]).text == 'hi'"
     )

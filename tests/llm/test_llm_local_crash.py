@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from llm_helpers import make_settings, user
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, local_server, local_state, read_trajectory
 
 FAKE = Path(__file__).with_name("fake_llama_server.py")

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm import local_model
 
 

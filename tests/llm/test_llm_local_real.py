@@ -16,7 +16,7 @@ import pytest
 from llm_helpers import UNIX_CLIENT, make_settings, user
 from waiting import exited, wait_until
 
-from selfcoder.config import LocalModelSettings
+from selfcoder.core.config import LocalModelSettings
 from selfcoder.llm import Gateway, TrajectoryLog, local_model, local_server, local_state, read_trajectory
 
 pytestmark = pytest.mark.llm_local

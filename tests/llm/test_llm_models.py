@@ -10,7 +10,7 @@ import time
 import pytest
 from llm_helpers import make_settings, user
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, read_trajectory
 from selfcoder.llm.models import choose, resolve
 

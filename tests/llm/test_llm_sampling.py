@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from llm_helpers import make_settings, read_jsonl, scripted, user
 from test_llm_socket import client
 
-from selfcoder.config import Settings
+from selfcoder.core.config import Settings
 from selfcoder.llm import Gateway, TrajectoryLog, local_server, read_trajectory
 from selfcoder.llm.sampling import Sampling, attempt_sampling, new_series
 from selfcoder.llm.scripted import sent_requests

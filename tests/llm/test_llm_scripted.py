@@ -9,7 +9,7 @@ import sys
 import pytest
 from llm_helpers import read_jsonl, user
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm import scripted
 from selfcoder.llm.litellm_setup import import_litellm
 

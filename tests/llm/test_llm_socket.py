@@ -12,7 +12,7 @@ import sys
 import pytest
 from llm_helpers import UNIX_CLIENT, make_settings, read_jsonl, scripted, user
 
-from selfcoder.errors import ModelError
+from selfcoder.core.errors import ModelError
 from selfcoder.llm import Gateway, TrajectoryLog, read_trajectory
 
 

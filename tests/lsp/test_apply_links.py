@@ -1,5 +1,5 @@
 """The editor's apply refuses a patch path that goes through a symlink in the user's folder, as
-`solve --apply` does: one check (selfcoder/patch_paths.py) for both. The attack: a git-ignored
+`solve --apply` does: one check (selfcoder/core/patch_paths.py) for both. The attack: a git-ignored
 `docs -> /outside` link and a resolved run that creates `docs/authorized_keys`."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.lsp.patch_files import resolve_changes
 
 from conftest import CALC_FIX, write_script
@@ -41,8 +41,8 @@ PATCH = ("diff --git a/docs/authorized_keys b/docs/authorized_keys\nnew file mod
 
 
 def test_solve_apply_refuses_the_same_patch_with_the_same_check(tmp_path):
-    from selfcoder.fingerprint import fingerprint_tree
-    from selfcoder.worktree_apply import apply_run
+    from selfcoder.core.fingerprint import fingerprint_tree
+    from selfcoder.core.worktree_apply import apply_run
 
     repo, outside, run_dir = tmp_path / "repo", tmp_path / "outside", tmp_path / "run"
     for d in (repo, outside, run_dir):

@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from edit_apply import apply_text_edits
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.lsp.diagnostics import verdict_diagnostics
 from selfcoder.lsp.folder_settings import folder_settings
 from selfcoder.lsp.patch_files import parse_changes, resolve_changes

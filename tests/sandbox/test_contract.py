@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox
 from waiting import unique_sleep, wait_for_process
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox import SandboxSpec, open_sandbox
 from selfcoder.sandbox.docker_backend import DEFAULT_IMAGE, docker_available
 from selfcoder.sandbox.docker_client import docker_client

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from selfcoder.errors import PatchTooLarge, SandboxError
+from selfcoder.core.errors import PatchTooLarge, SandboxError
 from selfcoder.sandbox import Limits, SandboxSpec, open_sandbox, workdirs
 from selfcoder.sandbox.client import ExecutorClient
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox import Mount, SandboxSpec, open_sandbox
 from selfcoder.sandbox.local import LocalSandbox
 

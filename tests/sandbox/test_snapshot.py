@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 from selfcoder.sandbox.snapshot import describe, materialise, prepare_workspace
 
 from .conftest import git, tree_digest

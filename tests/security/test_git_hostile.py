@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.worktree_apply import apply_run
+from selfcoder.core.worktree_apply import apply_run
 from selfcoder.code.files import list_files
-from selfcoder.errors import SandboxError
-from selfcoder.fingerprint import fingerprint_tree
-from selfcoder.repo_files import worktree_files
+from selfcoder.core.errors import SandboxError
+from selfcoder.core.fingerprint import fingerprint_tree
+from selfcoder.core.repo_files import worktree_files
 from selfcoder.sandbox.snapshot import materialise, prepare_workspace
 from selfcoder.validate.workspace import preimage_blobs
 

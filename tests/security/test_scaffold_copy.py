@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.scaffold import SEED_DIR, copy_scaffold
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.scaffold import SEED_DIR, copy_scaffold
 
 
 @pytest.fixture

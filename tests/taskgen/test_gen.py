@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from taskgen_cli import selfcoder  # noqa: E402
 
-from selfcoder.gitsafe import git  # noqa: E402
+from selfcoder.core.gitsafe import git  # noqa: E402
 
 OFFICIAL_FIELDS = ("instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch", "FAIL_TO_PASS",
                    "PASS_TO_PASS", "version", "environment_setup_commit", "hints_text", "created_at")

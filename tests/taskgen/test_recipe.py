@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from taskgen_cli import selfcoder  # noqa: E402
 
-from selfcoder.errors import SelfcoderError  # noqa: E402
+from selfcoder.core.errors import SelfcoderError  # noqa: E402
 from selfcoder.taskgen.recipe import load_recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

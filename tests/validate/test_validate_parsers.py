@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 from selfcoder.validate.parsers import (
     LogParser,
     get_parser,

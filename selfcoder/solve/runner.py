@@ -35,17 +35,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selfcoder.agent_events import EVENTS_FILE, AgentEventTail
-from selfcoder.cancel import Cancelled, CancelToken
-from selfcoder.config import Settings
-from selfcoder.errors import BudgetExceeded, ModelError, PatchTooLarge, SelfcoderError
-from selfcoder.events import (AgentEvent, EventCallback, PhaseStarted, RunEvent, RunFinished, RunStarted,
+from selfcoder.core.agent_events import EVENTS_FILE, AgentEventTail
+from selfcoder.core.cancel import Cancelled, CancelToken
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import BudgetExceeded, ModelError, PatchTooLarge, SelfcoderError
+from selfcoder.core.events import (AgentEvent, EventCallback, PhaseStarted, RunEvent, RunFinished, RunStarted,
                               VerdictReady)
-from selfcoder.fingerprint import fingerprint_tree
+from selfcoder.core.fingerprint import fingerprint_tree
 from selfcoder.sandbox.base import AGENT_DIR, LLM_SOCKET, RUN_DIR, Limits, Mount, SandboxSpec
-from selfcoder.scaffold import copy_scaffold, resolve_scaffold
-from selfcoder.status import RunStatus
-from selfcoder.task import Task
+from selfcoder.core.scaffold import copy_scaffold, resolve_scaffold
+from selfcoder.core.status import RunStatus
+from selfcoder.core.task import Task
 
 AGENT_EVENTS = f"{RUN_DIR}/{EVENTS_FILE}"
 
@@ -150,7 +150,7 @@ def run(
 
     scaffold: a scaffold directory (default: `settings.agent.node`); run_dir: where the record
     goes (default: `<repo>/.selfcoder/runs/<run_id>`); cancel: stops the run from any thread,
-    the validation sandbox included; on_event: receives `selfcoder.events` objects; budget: a
+    the validation sandbox included; on_event: receives `selfcoder.core.events` objects; budget: a
     `selfcoder.llm.Budget` shared with other runs, drawn on besides this run's own settings.budget;
     sampling: the attempt's `selfcoder.llm.sampling.Sampling` (default: attempt 1 of 1), which the
     gateway imposes on every model call. Errors that concern the task become the result's status; only a bug here raises.

@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 
 @dataclass

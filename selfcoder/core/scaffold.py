@@ -12,13 +12,14 @@ import shutil
 import stat
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
+from selfcoder.core.errors import SelfcoderError
 
 def _seed_dir() -> Path:
     """The seed scaffold: `selfcoder/seed/` in an installed wheel (package data), else the checkout's
     `archive/seed/` (an editable install or a source tree)."""
-    packaged = Path(__file__).resolve().parent / "seed"
-    return packaged if (packaged / "main.py").is_file() else Path(__file__).resolve().parent.parent / "archive" / "seed"
+    package = Path(__file__).resolve().parents[1]  # selfcoder/
+    packaged = package / "seed"
+    return packaged if (packaged / "main.py").is_file() else package.parent / "archive" / "seed"
 
 
 SEED_DIR = _seed_dir()

@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from selfcoder.errors import SandboxError
+from selfcoder.core.errors import SandboxError
 
 IDENTITY = {"name": "selfcoder", "email": "selfcoder@localhost"}
 SAFE_CONFIG = {

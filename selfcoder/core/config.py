@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from selfcoder.config_trust import Refusal, raises_limit, refusal_reason, short
-from selfcoder.errors import ConfigError
+from selfcoder.core.config_trust import Refusal, raises_limit, refusal_reason, short
+from selfcoder.core.errors import ConfigError
 
 ENV_PREFIX = "SELFCODER_"
 DEFAULT_IMAGE = "selfcoder-base:bookworm"  # the offline-built base image (`selfcoder sandbox build-image`)

@@ -1,7 +1,7 @@
 """Apply a run's validated patch to the user's working tree — the only place selfcoder
 writes the user's files, and only when asked (`--apply`, the editor's Apply action).
 
-Git runs hardened (selfcoder/gitsafe.py) with a stand-in repository: nothing of the user's
+Git runs hardened (selfcoder/core/gitsafe.py) with a stand-in repository: nothing of the user's
 repository config runs. A path through a symlink in the tree is refused (patch_paths.py, the
 check the editor's apply uses too). Refuses, naming the files, when the tree changed since the run's snapshot, and refuses a
 patch that was not validated unless the caller says otherwise.
@@ -13,10 +13,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from selfcoder.errors import SelfcoderError
-from selfcoder.fingerprint import changed_since
-from selfcoder.gitsafe import git, stand_in_repo_env
-from selfcoder.patch_paths import check_patch_paths, parse_changes
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.fingerprint import changed_since
+from selfcoder.core.gitsafe import git, stand_in_repo_env
+from selfcoder.core.patch_paths import check_patch_paths, parse_changes
 
 
 def apply_run(run_dir: Path, repo: Path, *, require_validated: bool = True) -> list[str]:

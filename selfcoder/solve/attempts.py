@@ -1,7 +1,7 @@
 """Solve a problem in a repository: build the task, run up to N attempts, keep a validated one.
 
 Used by `selfcoder solve`, `selfcoder demo` and the language server; none of them write the
-user's files here (see `selfcoder.worktree_apply`).
+user's files here (see `selfcoder.core.worktree_apply`).
 
 Attempts differ: attempt n samples at its own temperature and seed (`selfcoder.llm.sampling`),
 imposed by the host. Up to `agent.parallel_attempts` run at once, sharing the caller's budget
@@ -18,15 +18,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfcoder.config import Settings
-from selfcoder.errors import SelfcoderError
-from selfcoder.scaffold import resolve_scaffold
-from selfcoder.cancel import CancelToken
-from selfcoder.events import AttemptStarted, EventCallback
+from selfcoder.core.config import Settings
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.scaffold import resolve_scaffold
+from selfcoder.core.cancel import CancelToken
+from selfcoder.core.events import AttemptStarted, EventCallback
 from selfcoder.llm.sampling import attempt_sampling, new_series
-from selfcoder.runner import RunResult, new_run_id, run
-from selfcoder.status import RunStatus
-from selfcoder.task import Task
+from selfcoder.solve.runner import RunResult, new_run_id, run
+from selfcoder.core.status import RunStatus
+from selfcoder.core.task import Task
 
 PYTEST_CMD = "python3 -m pytest -q"
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from selfcoder.errors import SandboxError
-from selfcoder.gitsafe import git, is_git_repo
+from selfcoder.core.errors import SandboxError
+from selfcoder.core.gitsafe import git, is_git_repo
 
 NEVER_COPIED = frozenset({".git", ".selfcoder"})  # VCS data; selfcoder's own runs (trajectories)
 SKIP_DIRS = NEVER_COPIED | {

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from selfcoder.repo_files import worktree_files
+from selfcoder.core.repo_files import worktree_files
 
 
 def _digest(path: Path) -> str | None:
