@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from selfcoder.evolve.db import EvalRow, NodeRow  # noqa: E402
-from selfcoder.evolve.policies import PolicyConfig  # noqa: E402
+from selfcoder.evolve.parent_selection import PolicyConfig  # noqa: E402
 from selfcoder.evolve.search import EvolveConfig, Search  # noqa: E402
 from selfcoder.core.task import Task  # noqa: E402
 

@@ -95,8 +95,8 @@ NEEDS = {
                  "tests/editors/test_nvim_tui.py", "tests/editors/test_nvim_plugin.py", "tests/lsp/test_neovim.py",
                  "tests/lsp/test_apply_links.py::test_neovim_")),
     "ray": ("a local Ray cluster (seconds to start each)",
-            ("tests/eval/test_eval_ray.py", "tests/evolve/test_evolve_ray.py", "tests/executors/test_ray_",
-             "tests/executors/test_executor_input.py::test_an_unreachable_cluster")),
+            ("tests/eval/test_eval_ray.py", "tests/evolve/test_evolve_ray.py", "tests/pools/test_ray_",
+             "tests/pools/test_executor_input.py::test_an_unreachable_cluster")),
     "heavy": ("nothing outside the venv, but 5 s or more each (measured with --durations on 2 busy cores): "
               "too long for the fast tier", HEAVY),
 }

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     # one agent run: sandbox + model + scaffold + validation
     ("selfcoder.solve",),
     # what drives many runs, or one from an editor
-    ("selfcoder.executors", "selfcoder.eval", "selfcoder.evolve", "selfcoder.lsp", "selfcoder.taskgen"),
+    ("selfcoder.pools", "selfcoder.eval", "selfcoder.evolve", "selfcoder.lsp", "selfcoder.taskgen"),
     # the user's commands
     ("selfcoder.commands",),
     ("selfcoder.cli", "selfcoder.__main__"),

@@ -7,18 +7,18 @@ from __future__ import annotations
 def check_executor_options(kind: str, address: str | None) -> None:
     """One line for an unknown kind, an address without Ray, Ray missing or an address where no
     cluster answers: said before an output directory or an archive is touched."""
-    from selfcoder.executors.kinds import check_executor
+    from selfcoder.pools.kinds import check_executor
 
     check_executor(kind, address)
     if kind == "ray":
-        from selfcoder.executors.ray_pool import preflight
+        from selfcoder.pools.ray_pool import preflight
 
         preflight(address)
 
 
 def start_executor(kind: str, workers: int, address: str | None, console):
-    """The executor the jobs run on (selfcoder/executors/; Ray is imported only for `ray`)."""
-    from selfcoder.executors import make_executor
+    """The executor the jobs run on (selfcoder/pools/; Ray is imported only for `ray`)."""
+    from selfcoder.pools import make_executor
     from selfcoder.core.safe_text import markup
 
     if kind == "ray":

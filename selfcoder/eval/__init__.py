@@ -4,7 +4,7 @@
     selfcoder eval TASKS --predictions gold --out DIR  # grade existing predictions
 
 Modules: `tasks` (task sets, bad lines reported), `predictions` (the official JSONL),
-`grading` (the official rule), `grade` (one prediction in a fresh sandbox), `environments`
+`official_rule` (the official rule), `grade` (one prediction in a fresh sandbox), `environments`
 (cached virtualenvs per Python version), `official_specs` (the environment of an official
 instance that names none, from the official spec for its repo and version: swebench's own
 table, else selfcoder's copy of swebench 4.1.0's, data/swebench_specs.json), `store` (one result

@@ -11,7 +11,7 @@ the moment an instance finishes (`store.py`), so Ctrl-C or a kill keeps every fi
 instance and a rerun does only the rest. One `Budget` may be shared by every run (`--max-usd`):
 once it is spent no new instance starts, and the unstarted ones stay for a rerun.
 
-`executor=` (selfcoder.executors) runs the instances elsewhere: a Ray cluster gets each
+`executor=` (selfcoder.pools) runs the instances elsewhere: a Ray cluster gets each
 instance as a picklable `InstanceJob` (instance.py) and sends back its record, which is stored
 here, on the host that owns `out`; the shared budget becomes the executor's (one keeper for
 all machines). Without one, a local pool of `workers` threads, as before.
@@ -33,7 +33,7 @@ from selfcoder.eval.instance import InstanceJob, StopEvaluation, run_instance
 from selfcoder.eval.report import write_outputs
 from selfcoder.eval.store import ResultStore, patch_digest
 from selfcoder.eval.official_specs import task_environment
-from selfcoder.executors import ExecutorError, LocalExecutor
+from selfcoder.pools import ExecutorError, LocalExecutor
 from selfcoder.sandbox.base import Limits
 from selfcoder.core.task import Task
 

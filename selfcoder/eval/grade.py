@@ -6,7 +6,7 @@ official instance, as the official harness does, and the files that could swap t
 (conftest.py, a stand-in pytest, *.dist-info, *.pth) also from the snapshot; for selfcoder's own
 tasks (no test patch) every test file and test configuration from the snapshot; the test command
 with the instance's log parser; the canaries and the diff scan for all); the decision is the
-official harness's (`grading.py`), taken from the status map of the run with the patch:
+official harness's (`official_rule.py`), taken from the status map of the run with the patch:
 
 - `resolved`: RESOLVED_FULL;
 - `unresolved`: the tests ran and did not all succeed (PARTIAL counts here, as officially),
@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 from selfcoder.core.cancel import Cancelled, CancelToken
-from selfcoder.eval import grading
+from selfcoder.eval import official_rule
 from selfcoder.eval.environments import Environment
 from selfcoder.eval.tasks import log_parser_of, test_cmd_of
 from selfcoder.sandbox.base import Limits, SandboxSpec
@@ -92,7 +92,7 @@ def _logs(verdict) -> dict[str, str]:
 
 def official_parser_name(repo: str) -> str | None:
     """`swebench:<repo>`, registered on first use, when the swebench package covers `repo`."""
-    if not repo or grading.official_module() is None:
+    if not repo or official_rule.official_module() is None:
         return None
     try:  # swebench 5.x: PARSER_REGISTRY is keyed by parser name, this maps repositories to parsers
         from swebench.harness.log_parsers.python import MAP_REPO_TO_PARSER_PY as PARSER_REGISTRY
@@ -167,15 +167,15 @@ def grade_instance(task: Task, patch: str | None, *, backend: str = "local", lim
         return grade
     fail_to_pass = task.fail_to_pass or verdict.fail_to_pass.success + verdict.fail_to_pass.failure
     pass_to_pass = task.pass_to_pass or verdict.pass_to_pass.success + verdict.pass_to_pass.failure
-    grade.tests_status = grading.tests_report(after.tests, fail_to_pass, pass_to_pass, official=official)
-    grade.resolution = grading.resolution_status(grade.tests_status)
-    grade.grading = grading.grader_name(official)
-    if grading.inconsistent_exit(after.exit_code, {**after.tests, **after.canaries}):  # one canary fails
-        grade.resolution = grading.NO
+    grade.tests_status = official_rule.tests_report(after.tests, fail_to_pass, pass_to_pass, official=official)
+    grade.resolution = official_rule.resolution_status(grade.tests_status)
+    grade.grading = official_rule.grader_name(official)
+    if official_rule.inconsistent_exit(after.exit_code, {**after.tests, **after.canaries}):  # one canary fails
+        grade.resolution = official_rule.NO
         grade.message = f"the test command failed (exit {after.exit_code}) but reported no failing test"
     if verdict.status == "suspicious":
-        grade.resolution, grade.message = grading.NO, verdict.message
-    grade.outcome = "resolved" if grade.resolution == grading.FULL else "unresolved"
+        grade.resolution, grade.message = official_rule.NO, verdict.message
+    grade.outcome = "resolved" if grade.resolution == official_rule.FULL else "unresolved"
     if grade.outcome == "resolved":
         n = len(fail_to_pass)
         grade.message = f"{n} FAIL_TO_PASS pass, {len(pass_to_pass)} PASS_TO_PASS still pass"

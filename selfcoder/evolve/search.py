@@ -34,7 +34,7 @@ from typing import Any, Callable
 from selfcoder.core.cancel import Cancelled, CancelToken
 from selfcoder.core.config import Settings
 from selfcoder.core.errors import BudgetExceeded, SelfcoderError
-from selfcoder.evolve import policies as P
+from selfcoder.evolve import parent_selection as P
 from selfcoder.evolve import diagnosis, step, surface
 from selfcoder.evolve.archive import ROOT, Archive
 from selfcoder.evolve.ledger import LedgerBudget

@@ -227,7 +227,7 @@ def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_set
     "reason", "tokens", "cost_usd" (making and admitting it), "restored" (the parent's tests put
     back), "smoke": the smoke evaluation's record or None}; a smoke run that was graded is the
     child's first evaluation and its spend is the evaluation's, else it is the node's.
-    Plain data in and out, so it runs in a thread or as a Ray task (`selfcoder.executors`)."""
+    Plain data in and out, so it runs in a thread or as a Ray task (`selfcoder.pools`)."""
     result = modify(parent_dir, problem, settings=modify_settings, test_cmd=test_cmd, work=work, budget=budget,
                     cancel=cancel)
     out = {"status": "invalid", "reason": None, "tokens": (result.usage or {}).get("total_tokens", 0),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from selfcoder.core.errors import SelfcoderError
-from selfcoder.eval import grading
+from selfcoder.eval import official_rule
 from selfcoder.eval.predictions import builtin_predictions, read_predictions, write_predictions
 from selfcoder.eval.tasks import default_test_cmd, load_task_set, log_parser_of, select
 from selfcoder.core.task import Task
@@ -64,23 +64,23 @@ def test_official_test_commands_and_parsers_for_known_repositories():
 
 
 @pytest.mark.parametrize("statuses,f2p,p2p,expected", [
-    ({"a": "passed", "b": "passed"}, ["a"], ["b"], grading.FULL),
-    ({"a": "passed"}, ["a"], ["missing"], grading.NO),  # a missing test counts as failed
-    ({"a": "skipped", "b": "passed"}, ["a"], ["b"], grading.NO),  # a skipped target test is no fix
-    ({"a": "passed", "b": "skipped"}, ["a"], ["b"], grading.FULL),  # a skipped old test is no regression
-    ({"a": "passed", "c": "error", "b": "passed"}, ["a", "c"], ["b"], grading.PARTIAL),
-    ({"a": "passed", "b": "failed"}, ["a"], ["b"], grading.NO),
-    ({"t[x-1]": "passed", "t[x-2]": "passed"}, ["t[x-"], [], grading.FULL),  # a truncated parametrized id
-    ({"t[x-1]": "passed", "t[x-2]": "failed"}, ["t[x-"], [], grading.NO),
+    ({"a": "passed", "b": "passed"}, ["a"], ["b"], official_rule.FULL),
+    ({"a": "passed"}, ["a"], ["missing"], official_rule.NO),  # a missing test counts as failed
+    ({"a": "skipped", "b": "passed"}, ["a"], ["b"], official_rule.NO),  # a skipped target test is no fix
+    ({"a": "passed", "b": "skipped"}, ["a"], ["b"], official_rule.FULL),  # a skipped old test is no regression
+    ({"a": "passed", "c": "error", "b": "passed"}, ["a", "c"], ["b"], official_rule.PARTIAL),
+    ({"a": "passed", "b": "failed"}, ["a"], ["b"], official_rule.NO),
+    ({"t[x-1]": "passed", "t[x-2]": "passed"}, ["t[x-"], [], official_rule.FULL),  # a truncated parametrized id
+    ({"t[x-1]": "passed", "t[x-2]": "failed"}, ["t[x-"], [], official_rule.NO),
 ])
 def test_the_official_rule(statuses, f2p, p2p, expected):
-    assert grading.resolution_status(grading.tests_report(statuses, f2p, p2p, official=False)) == expected
+    assert official_rule.resolution_status(official_rule.tests_report(statuses, f2p, p2p, official=False)) == expected
 
 
 def test_a_failing_command_that_reports_only_passes_grades_nothing():
-    assert grading.inconsistent_exit(1, {"a": "passed"})
-    assert not grading.inconsistent_exit(1, {"a": "passed", "b": "failed"})
-    assert not grading.inconsistent_exit(0, {"a": "passed"})
+    assert official_rule.inconsistent_exit(1, {"a": "passed"})
+    assert not official_rule.inconsistent_exit(1, {"a": "passed", "b": "failed"})
+    assert not official_rule.inconsistent_exit(0, {"a": "passed"})
 
 
 def test_instances_as_a_comma_list_or_a_file_of_ids(tmp_path):

@@ -32,7 +32,7 @@ ray = pytest.importorskip("ray", reason="the dev extra installs ray")  # scripts
 
 @pytest.fixture(scope="module")
 def ray_executor(tmp_path_factory):
-    from selfcoder.executors.ray_pool import RayExecutor
+    from selfcoder.pools.ray_pool import RayExecutor
 
     root = Path(tempfile.mkdtemp(prefix="selfcoder-test-ray-sandboxes-"))
     root.chmod(0o755)

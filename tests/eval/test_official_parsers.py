@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from selfcoder.eval import grading
+from selfcoder.eval import official_rule
 from selfcoder.validate.swe_logs import SWE_PARSERS, to_test_statuses
 
 # the dev extra (what scripts/test installs) carries swebench: this comparison always runs, never skips
@@ -143,12 +143,12 @@ def test_same_statuses_and_same_verdicts_as_the_official_harness(ours, repo, log
     assert {"passed", "failed"} <= kinds, statuses  # a log that shows something
     compared = 0
     for f2p, p2p in verdict_inputs(statuses):
-        mine = grading.tests_report(statuses, f2p, p2p, official=False)
-        theirs = grading.tests_report(statuses, f2p, p2p, official=True)
+        mine = official_rule.tests_report(statuses, f2p, p2p, official=False)
+        theirs = official_rule.tests_report(statuses, f2p, p2p, official=True)
         assert mine["FAIL_TO_PASS"] == theirs["FAIL_TO_PASS"] and mine["PASS_TO_PASS"] == theirs["PASS_TO_PASS"]
         from swebench.harness.grading import get_resolution_status
 
-        assert grading.resolution_status(mine) == get_resolution_status(theirs), (f2p, p2p)
+        assert official_rule.resolution_status(mine) == get_resolution_status(theirs), (f2p, p2p)
         compared += 1
     assert compared > 20
 
@@ -161,6 +161,6 @@ def test_xfail_grades_like_the_official_xfail(pytest_log):
     assert raw["test_demo.py::test_xfails"] == "XFAIL"
     lists = {"FAIL_TO_PASS": ["test_demo.py::test_xfails"], "PASS_TO_PASS": ["test_demo.py::test_passes"]}
     official = get_resolution_status(get_eval_tests_report(raw, lists))
-    ours = grading.resolution_status(grading.tests_report(to_test_statuses(raw), lists["FAIL_TO_PASS"],
+    ours = official_rule.resolution_status(official_rule.tests_report(to_test_statuses(raw), lists["FAIL_TO_PASS"],
                                                           lists["PASS_TO_PASS"], official=False))
-    assert ours == official == grading.FULL
+    assert ours == official == official_rule.FULL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from selfcoder.evolve import policies as P
+from selfcoder.evolve import parent_selection as P
 
 CFG = P.PolicyConfig()
 

@@ -43,7 +43,7 @@ from typing import Any
 
 from selfcoder.core.cancel import Cancelled, CancelToken
 from selfcoder.core.errors import SelfcoderError
-from selfcoder.executors.kinds import ExecutorError
+from selfcoder.pools.kinds import ExecutorError
 
 RAY_MISSING = "--executor ray needs Ray: pip install 'selfcoder[ray]'"
 GRACE_S = 10.0  # a cancelled job's time to stop and clean up before its worker is killed
@@ -202,7 +202,7 @@ class RayExecutor:
                 else:
                     # A local cluster's gRPC ports listen on every interface, and whoever reaches
                     # them runs code here: Ray >= 2.59 (pyproject) requires its token
-                    # (~/.ray/auth_token) on local clusters by default; tests/executors/test_ray_auth.py
+                    # (~/.ray/auth_token) on local clusters by default; tests/pools/test_ray_auth.py
                     # checks that a client without it is refused. (Setting RAY_AUTH_MODE here,
                     # after `import ray`, breaks the driver's own connection.)
                     _private_token()
@@ -287,7 +287,7 @@ class RayExecutor:
 
     def share_budget(self, budget: Any) -> Any:
         """The budget every job draws on: one keeper actor per driver budget (None stays None)."""
-        from selfcoder.executors.ray_budget import SharedBudget
+        from selfcoder.pools.ray_budget import SharedBudget
 
         if budget is None or isinstance(budget, SharedBudget):
             return budget

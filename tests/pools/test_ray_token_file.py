@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 
-from selfcoder.executors.ray_pool import _private_token
+from selfcoder.pools.ray_pool import _private_token
 
 
 def mode(path) -> int:
@@ -20,7 +20,7 @@ def test_the_local_clusters_token_file_is_0600(tmp_path):
     a second cluster with another HOME in this test process could not be reached."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["HOME"] = str(tmp_path)
-    script = ("import ray\nfrom selfcoder.executors import make_executor\n"
+    script = ("import ray\nfrom selfcoder.pools import make_executor\n"
               "executor = make_executor('ray', 1)\n"
               "try:\n    print('ANSWER', ray.get(ray.remote(lambda: 42).remote(), timeout=60))\n"
               "finally:\n    executor.shutdown(cancel_futures=True)\n    ray.shutdown()\n")

@@ -93,8 +93,8 @@ def test_ray_missing_is_named_with_the_install_command(tmp_path, tasks):
 
 def test_ray_is_not_imported_unless_chosen(tmp_path):
     code = ("import sys\nimport selfcoder.cli, selfcoder.commands.eval, selfcoder.commands.evolve\n"
-            "import selfcoder.eval.evaluate, selfcoder.evolve.search, selfcoder.executors\n"
-            "from selfcoder.executors import make_executor\nmake_executor('local', 2).shutdown()\n"
+            "import selfcoder.eval.evaluate, selfcoder.evolve.search, selfcoder.pools\n"
+            "from selfcoder.pools import make_executor\nmake_executor('local', 2).shutdown()\n"
             "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr

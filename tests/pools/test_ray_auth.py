@@ -9,7 +9,7 @@ import sys
 
 import ray
 
-from selfcoder.executors import make_executor
+from selfcoder.pools import make_executor
 
 
 def test_a_client_without_the_token_cannot_join_the_local_cluster(tmp_path, monkeypatch):

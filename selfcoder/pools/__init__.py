@@ -19,7 +19,7 @@ difference callers must know is `remote`:
   themselves. Everything that must stay on the host — the result store and the archive
   writes, the progress, the stop decision — stays in the caller (the driver).
 
-Ray is imported only when `ray` is chosen (`selfcoder.executors.ray_pool`).
+Ray is imported only when `ray` is chosen (`selfcoder.pools.ray_pool`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from selfcoder.executors.kinds import ExecutorError, check_executor
+from selfcoder.pools.kinds import ExecutorError, check_executor
 
 __all__ = ["ExecutorError", "LocalExecutor", "make_executor"]
 
@@ -54,6 +54,6 @@ def make_executor(kind: str, workers: int, *, address: str | None = None, connec
     check_executor(kind, address)
     if kind == "local":
         return LocalExecutor(workers)
-    from selfcoder.executors.ray_pool import RayExecutor
+    from selfcoder.pools.ray_pool import RayExecutor
 
     return RayExecutor(workers, address=address, connect_timeout_s=connect_timeout_s)
