@@ -242,3 +242,20 @@ def stand_in_repo_env(git_dir: Path, worktree: Path) -> dict[str, str]:
     worktree = Path(worktree).absolute()
     return {"GIT_DIR": str(git_dir), "GIT_COMMON_DIR": str(git_dir), "GIT_WORK_TREE": str(worktree),
             "GIT_CEILING_DIRECTORIES": str(worktree.parent)}
+
+
+def apply_to_files(patch: str, worktree: Path, *, check_only: bool = False) -> str | None:
+    """`git apply` of `patch` to the files under `worktree` through a stand-in repository, so
+    nothing of any repository's config, hooks or attributes runs; the patch goes on as raw bytes
+    (`surrogateescape`, as the baseline diff wrote it). None when it applied (or would, with
+    `check_only`), else git's first error line. The one hardened apply of `solve --apply`, the
+    editor's review and evolve's children; the caller checks the patch's paths first (patch_paths)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="selfcoder-apply-") as tmp:
+        env = stand_in_repo_env(Path(tmp) / "git", worktree)
+        args = ["apply", "--whitespace=nowarn"] + (["--check"] if check_only else []) + ["-"]
+        done = git(args, cwd=worktree, env=env, input=patch.encode("utf-8", "surrogateescape"), check=False)
+    if done.returncode == 0:
+        return None
+    return (done.stderr.decode(errors="replace").strip().splitlines() or [f"git apply: exit code {done.returncode}"])[0]

@@ -10,12 +10,11 @@ patch that was not validated unless the caller says otherwise.
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 from selfcoder.core.errors import SelfcoderError
 from selfcoder.core.fingerprint import changed_since
-from selfcoder.core.gitsafe import git, stand_in_repo_env
+from selfcoder.core.gitsafe import apply_to_files
 from selfcoder.core.patch_paths import check_patch_paths, parse_changes
 
 
@@ -34,16 +33,12 @@ def apply_run(run_dir: Path, repo: Path, *, require_validated: bool = True) -> l
         shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
         raise SelfcoderError(f"not applying: the working tree changed since the snapshot ({shown})")
     check_patch_paths(repo, parse_changes(patch))
-    data = patch.encode("utf-8", "surrogateescape")
-    with tempfile.TemporaryDirectory(prefix="selfcoder-apply-") as tmp:
-        # the patch holds raw bytes (the baseline diff ignores .gitattributes), so it goes on
-        # raw, and nothing of the repository's config (filters, fsmonitor, hooks) can run
-        env = stand_in_repo_env(Path(tmp) / "git", repo)
-        check = git(["apply", "--whitespace=nowarn", "--check", "-"], cwd=repo, env=env, input=data, check=False)
-        if check.returncode != 0:
-            lines = check.stderr.decode(errors="replace").strip().splitlines() or [f"exit code {check.returncode}"]
-            raise SelfcoderError(f"not applying: the patch does not apply: {lines[0]}")
-        git(["apply", "--whitespace=nowarn", "-"], cwd=repo, env=env, input=data)
+    problem = apply_to_files(patch, repo, check_only=True)
+    if problem:
+        raise SelfcoderError(f"not applying: the patch does not apply: {problem}")
+    problem = apply_to_files(patch, repo)
+    if problem:  # the tree changed between the check and the apply
+        raise SelfcoderError(f"not applying: the patch does not apply: {problem}")
     return touched_files(patch)
 
 

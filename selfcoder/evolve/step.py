@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +77,12 @@ def tamper_problem(patch: str, parent_dir: Path) -> str | None:
 
 def apply_child(parent_dir: Path, patch: str, dest: Path) -> None:
     """The child's files: a copy of the parent with `patch` applied (hardened git apply)."""
-    from selfcoder.core.gitsafe import git, stand_in_repo_env
+    from selfcoder.core.gitsafe import apply_to_files
 
     copy_scaffold(parent_dir, dest)
-    with tempfile.TemporaryDirectory(prefix="selfcoder-child-git-") as tmp:
-        env = stand_in_repo_env(Path(tmp) / "git", dest)
-        proc = git(["apply", "--whitespace=nowarn", "-"], cwd=dest, env=env,
-                   input=patch.encode("utf-8", "surrogateescape"), check=False)
-    if proc.returncode != 0:
-        first = (proc.stderr.decode(errors="replace").strip().splitlines() or ["git apply failed"])[0]
-        raise SelfcoderError(f"the diff does not apply to the parent: {first}")
+    problem = apply_to_files(patch, dest)
+    if problem:
+        raise SelfcoderError(f"the diff does not apply to the parent: {problem}")
 
 
 def restore_parent_tests(parent_dir: Path, child_dir: Path, test_cmd: str) -> list[str]:

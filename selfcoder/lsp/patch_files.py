@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from selfcoder.core.errors import SelfcoderError
-from selfcoder.core.gitsafe import git, stand_in_repo_env
+from selfcoder.core.gitsafe import apply_to_files
 from selfcoder.core.patch_paths import FileChange, check_patch_paths, parse_changes, safe_rel  # noqa: F401 - used here and by callers
 
 
@@ -55,12 +55,9 @@ def resolve_changes(folder: Path, patch: str) -> list[FileChange]:
             copy = work / source
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(change.old_text.encode("utf-8"))
-        env = stand_in_repo_env(Path(tmp) / "git", work)
-        data = patch.encode("utf-8", "surrogateescape")
-        done = git(["apply", "--whitespace=nowarn", "-"], cwd=work, env=env, input=data, check=False)
-        if done.returncode != 0:
-            lines = done.stderr.decode(errors="replace").strip().splitlines() or [f"exit code {done.returncode}"]
-            raise SelfcoderError(f"the patch does not apply to the folder: {lines[0]}")
+        problem = apply_to_files(patch, work)
+        if problem:
+            raise SelfcoderError(f"the patch does not apply to the folder: {problem}")
         for change in changes:
             if change.kind != "delete":
                 change.new_text = _read_text(work / change.path, change.path)
