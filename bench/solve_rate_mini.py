@@ -82,6 +82,12 @@ def check_docker(image: str) -> None:
     from selfcoder.sandbox.docker_backend import docker_available
 
     why = docker_available(image)
+    if not why:  # what a killed run left (its owner labels name a dead process): as `selfcoder sandbox gc`
+        from selfcoder.sandbox.docker_gc import gc_containers
+
+        gone = gc_containers()
+        if gone:
+            print(f"removed {len(gone)} container(s) a killed run left", file=sys.stderr)
     if why:
         raise MiniUnavailable(f"mini-swe-agent runs its commands in Docker, which is not usable here: {why}; "
                               "start it with ./scripts/ensure-docker.sh, or run --systems selfcoder")
@@ -96,8 +102,11 @@ def local_endpoint(lease) -> Endpoint:
 
 def run_args(token: str) -> list[str]:
     """`docker run` options for the container mini executes the model's commands in."""
+    from selfcoder.sandbox.docker_gc import owner_labels
+
+    owner = [arg for key, value in owner_labels(f"bench-mini-{token}").items() for arg in ("--label", f"{key}={value}")]
     return ["--rm", "--network", "none", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-            "--pids-limit", "512", "--memory", "2g", "--memory-swap", "2g", "--label", f"{LABEL}={token}"]
+            "--pids-limit", "512", "--memory", "2g", "--memory-swap", "2g", "--label", f"{LABEL}={token}", *owner]
 
 
 def remove_containers(token: str) -> None:

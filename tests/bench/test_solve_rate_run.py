@@ -130,10 +130,17 @@ PY
 MINI_SUBMIT = "THOUGHT: done.\n\n```mswea_bash_command\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n```"
 
 
+def mini_containers() -> set[str]:
+    """Every container mini's runs made that still exists (any run's: compare before and after)."""
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
+    return set(out.stdout.split())
+
+
 @pytest.mark.docker
 @pytest.mark.skipif(docker_available() is not None, reason=f"docker unavailable: {docker_available()}")
 def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
     probe = Path(f"/tmp/selfcoder-bench-probe-{uuid.uuid4().hex[:8]}")  # written by a model command
+    before = mini_containers()
     with ReplayServer([MINI_EDIT.format(probe=probe), MINI_SUBMIT], api_key="replay-key") as server:
         code, stdout, err = run(["--tasks", "median", "--model", scripted(bench_env / "sc.yaml", MEDIAN_FIX),
                                  "--max-steps", "4", "--time-limit", "120", "--out", str(bench_env / "out"),
@@ -154,8 +161,7 @@ def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
     assert not [f for f in run_files if f.is_file() and "replay-key" in f.read_text(errors="replace")]  # no API key kept
     # the model's command ran in the container, not here, and the container is gone
     assert not probe.exists()
-    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
-    assert left.stdout.strip() == ""
+    assert not mini_containers() - before  # this run's containers are gone (others' are not ours to judge)
     mini_row = json.loads((bench_env / "out" / "results" / "mini" / "bugfix-median.json").read_text())
     assert "+    mid = len(ordered) // 2" in mini_row["patch"] and mini_row["outcome"] == "resolved"
     trajectory = json.loads((bench_env / "out" / "runs" / "mini" / "bugfix-median" / "trajectory.json").read_text())
@@ -167,6 +173,7 @@ def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
 def test_mini_is_held_to_the_time_limit_and_its_patch_so_far_counts(bench_env, capsys):
     # mini itself checks its time limit only between steps; its second model call here lasts 10 minutes
     probe = Path(f"/tmp/selfcoder-bench-probe-{uuid.uuid4().hex[:8]}")
+    before = mini_containers()
     with ReplayServer([MINI_EDIT.format(probe=probe), (MINI_SUBMIT, 600)], api_key="k") as server:
         started = time.monotonic()
         code, stdout, err = run(["--systems", "mini", "--tasks", "median", "--model", scripted(bench_env / "m.yaml", "x"),
@@ -177,7 +184,31 @@ def test_mini_is_held_to_the_time_limit_and_its_patch_so_far_counts(bench_env, c
     assert code == 0, err
     row = json.loads((bench_env / "out" / "results" / "mini" / "bugfix-median.json").read_text())
     assert row["exit"] == "TimeExceeded" and len(server.requests) == 2
-    assert 15 <= row["seconds"] < 45 and took < 120, (row["seconds"], took)
+    assert 15 <= row["seconds"] and took < 300, (row["seconds"], took)  # not the 600 s of the model call
     assert row["resolved"] and "+    mid = len(ordered) // 2" in row["patch"]  # the edit made before the deadline
-    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
-    assert left.stdout.strip() == ""
+    assert not mini_containers() - before  # this run's containers are gone (others' are not ours to judge)
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(docker_available() is not None, reason=f"docker unavailable: {docker_available()}")
+def test_a_container_a_killed_run_left_is_removed_by_the_next_run(bench_env):
+    """A bench run killed with -9 cannot remove mini's container; its owner labels name the dead
+    process, so the next run's Docker check removes it (a live owner's container is kept)."""
+    import solve_rate_mini
+
+    from selfcoder.sandbox.image import DEFAULT_IMAGE
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live_args = solve_rate_mini.run_args("live-owner")
+    dead_args = [a.replace(f"pid={__import__('os').getpid()}", f"pid={dead.pid}") for a in solve_rate_mini.run_args("dead-owner")]
+    made = {}
+    for name, args in (("live", live_args), ("dead", dead_args)):
+        made[name] = subprocess.run(["docker", "run", "-d", *args, DEFAULT_IMAGE, "sleep", "300"],
+                                    capture_output=True, text=True, check=True).stdout.strip()[:12]
+    try:
+        solve_rate_mini.check_docker(DEFAULT_IMAGE)
+        left = mini_containers()
+        assert made["dead"] not in left and made["live"] in left
+    finally:
+        subprocess.run(["docker", "rm", "-f", *made.values()], capture_output=True)
