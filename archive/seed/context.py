@@ -19,9 +19,10 @@ COMMON = {"self", "None", "True", "False", "the", "and", "for", "def", "class", 
 
 
 def list_files(root, limit=20000):
-    """Repository files, relative paths: git's tracked files, else a directory walk."""
+    """Repository files, relative paths: git's tracked files and the new ones it does not ignore
+    (a reproduction test the agent wrote), else a directory walk."""
     try:
-        out = subprocess.run(["git", "ls-files"], cwd=root, stdout=subprocess.PIPE,
+        out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, timeout=30).stdout.decode("utf-8", "replace")
         files = [f for f in out.splitlines() if f]
         if files:

@@ -8,15 +8,18 @@ whole function (prompts/function_fix.txt) and put it in place (function_edit.py;
 loop's edit formats is accepted too). Tests pass -> submitted. Still failing -> the change stays
 if it broke no other test (else it is undone) and the model gets one retry with the new output
 (prompts/function_retry.txt). Attempts used up -> the loop goes on with the steps left, showing
-the localised files first. A reply with no edit that works (a command, prose, a function that does
-not parse) is not wasted: the loop carries it out as its own first reply (`leftover`), with the
-reason it was no function edit. Every model call is a step.
+the localised files first. When the tests pass at the start there is nothing to localise from:
+reproduce.py (policy `reproduce_first`) first asks for a test that fails, and its failure is
+used. A reply with no edit that works (a command, prose, a function that does not parse) is not
+wasted: the loop carries it out as its own first reply (`leftover`), with the reason it was no
+function edit. Every model call is a step.
 """
 
 import os
 import textwrap
 
 import localize
+import reproduce
 from edits import ActionError, apply_edit, resolve
 from events import emit
 from function_edit import replace_functions, restore
@@ -67,6 +70,11 @@ class FastPath:
         if not p.enabled or not a.test_cmd:
             return None
         code, out = self.test_run = self.tests()
+        if code == 0 and a.policies.reproduce_first.enabled:  # nothing fails: write a test that does
+            stop, found, self.leftover = reproduce.Reproduce(a).run(out)
+            if stop:
+                return stop
+            code, out = self.test_run = found or (code, out)
         targets = localize.candidates(a.root, a.task, out, p.max_functions, p.max_function_lines) if code else []
         self.paths = sorted({t["path"] for t in targets}, key=[t["path"] for t in targets].index)
         why = "; ".join("%s:%s (%s)" % (t["path"], t["qualname"], t["why"]) for t in targets)

@@ -152,6 +152,20 @@ class LocalizeFirst:
         self.max_function_lines, self.test_output_chars = max_function_lines, test_output_chars
 
 
+class ReproduceFirst:
+    """Inside the fast path (so only with `localize_first` on), when the tests pass at the start:
+    ask for one pytest file, saved as `file`, that reproduces the problem (files shown up to
+    `files_max_chars`); kept when pytest reports a failing test, and its failure is localised;
+    else retried with pytest's output (cut to `test_output_chars`), `attempts` model calls in
+    all, then removed (reproduce.py). Why: a user's problem rarely comes with a failing test,
+    and without one the fast path has nothing to localise from (Agentless)."""
+
+    def __init__(self, enabled=True, attempts=2, file="test_reproduce_issue.py", files_max_chars=6000,
+                 test_output_chars=2000):
+        self.enabled, self.attempts, self.file = enabled, attempts, file
+        self.files_max_chars, self.test_output_chars = files_max_chars, test_output_chars
+
+
 # -- reading replies (reply_parser.py) ---------------------------------------------------------
 
 class BareCommand:
@@ -252,7 +266,8 @@ KINDS = {"stall_restart": StallRestart, "same_reply_note": SameReplyNote,
          "early_submit_refusal": EarlySubmitRefusal, "failed_edit_submit_refusal": FailedEditSubmitRefusal,
          "auto_submit": AutoSubmit, "bare_command": BareCommand, "named_file_block": NamedFileBlock,
          "loose_block_rewrite": LooseBlockRewrite, "lenient_search": LenientSearch,
-         "rewrite_guard": RewriteGuard, "localize_first": LocalizeFirst}
+         "rewrite_guard": RewriteGuard, "localize_first": LocalizeFirst,
+         "reproduce_first": ReproduceFirst}
 
 
 class Policies:

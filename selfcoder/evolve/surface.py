@@ -28,7 +28,7 @@ DEFAULT_SURFACE = {
     "config": ["config.json"],
     "prompts": ["prompts/**"],
     "policies": ["config.json", "prompts/**", "policies.py", "policies/**", "*_policy.py", "fast_path.py",
-                 "localize.py", "function_edit.py"],
+                 "localize.py", "function_edit.py", "reproduce.py"],
     "all": ["**"],
 }
 

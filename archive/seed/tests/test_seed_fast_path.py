@@ -97,7 +97,9 @@ def test_a_reply_in_the_loop_formats_is_used_too(tmp_path):
 
 @pytest.mark.parametrize("test_cmd, status", [("true", "skipped"), (None, None)])
 def test_no_failing_test_means_no_localisation(tmp_path, test_cmd, status):
-    run = solve(calc_repo(tmp_path), ["SUBMIT", "SUBMIT"], dict(task(), test_cmd=test_cmd))
+    """(Without a reproduction test first: test_seed_reproduce.py.)"""
+    run = solve(calc_repo(tmp_path), ["SUBMIT", "SUBMIT"], dict(task(), test_cmd=test_cmd),
+                config={"policies": {"reproduce_first": {"enabled": False}}})
     assert localize_events(run) == ([(status, [])] if status else [])
     assert shows(prompt("instance"), run.sent(0)) and BUGGY in run.sent(0)
 
