@@ -15,6 +15,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from selfcoder.core.safe_text import markup, one_line, text, visible
+from selfcoder.validate.protected import REPRODUCTION_NOTE
 
 
 def _plain(value: Any) -> str:
@@ -48,6 +49,8 @@ class ProgressPrinter:
             detail = one_line(event.get("detail", ""), 80)
             tokens = _int(event.get("tokens", 0))
             c.print(f"  step {n} · {action:<12} {detail}  [dim]{tokens:,} tokens[/]")
+        elif kind == "agent_reproduce":
+            c.print(f"  reproduce: {one_line(event.get('status'), 24)} {one_line(event.get('detail', ''), 100)}")
         elif kind == "agent_exit":
             c.print(f"  agent: {one_line(event.get('status'), 40)} {one_line(event.get('message', ''), 120)}")
         elif kind == "verdict":
@@ -87,9 +90,13 @@ def print_summary(console: Console, result: Any) -> None:
         console.print(table)
     for reason in verdict.get("suspicious") or []:
         console.print(f"[red]not trusted: {markup(reason)}[/]")
-    restored = verdict.get("restored_files") or []
+    reproduction = list(getattr(result, "reproduction_tests", None) or [])
+    restored = [f for f in verdict.get("restored_files") or [] if f not in reproduction]
     if restored:
         console.print(f"[yellow]not tested (kept as in the snapshot): {markup(', '.join(map(str, restored)))}[/]")
+    if reproduction:
+        console.print(f"[cyan]{REPRODUCTION_NOTE}: {markup(', '.join(map(str, reproduction)))}; it is part of the "
+                      "diff, so applying the patch (--apply) adds it too[/]")
     usage = result.usage or {}
     console.print(
         f"status [bold]{markup(status)}[/] · agent {markup(result.agent_status or '-')} · "

@@ -21,6 +21,7 @@ from selfcoder.core.safe_text import visible
 from selfcoder.core.errors import SelfcoderError
 from selfcoder.core.events import AgentEvent, PhaseStarted, RunEvent, RunStarted, VerdictReady
 from selfcoder.lsp.args import RunArgs
+from selfcoder.lsp.review import reproduction_note
 from selfcoder.lsp.runs import FINISHED, RUNNING, RequestError, RunRecord
 
 MAX_CONTEXT_CHARS = 4000
@@ -112,7 +113,7 @@ async def _drive(server, record: RunRecord, task, settings, scaffold: Path) -> N
         record.state = FINISHED
     record.phase = "done"
     server.diagnostics.publish_verdict(record)
-    summary = f"{result.status}" + (f": {_plain(result.message, 200)}" if result.message else "")
+    summary = f"{result.status}" + (f": {_plain(result.message, 200)}" if result.message else "") + reproduction_note(record)
     progress.end(summary)
     server.log(record, f"finished: {summary}")
     if record.state == FINISHED:

@@ -17,8 +17,10 @@ from pathlib import Path
 from lsprotocol import types
 
 from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.safe_text import visible
 from selfcoder.lsp.runs import APPLIED, APPLYING, DISCARDED, FINISHED, RUNNING, RequestError, RunRecord, RunTable
 from selfcoder.lsp.workspace_edit import EditCapabilities, build_edit
+from selfcoder.validate.protected import REPRODUCTION_NOTE
 
 APPLY, SHOW_DIFF, DISCARD = "Apply", "Show diff", "Discard"
 MAX_NAMED = 10
@@ -50,6 +52,12 @@ def changed_files(server, record: RunRecord) -> list[str]:
     return sorted(changed)
 
 
+def reproduction_note(record: RunRecord) -> str:
+    """The agent's reproduction tests among the run's files, said beside its diff; '' when none."""
+    tests = list(getattr(record.result, "reproduction_tests", None) or [])
+    return f"; {REPRODUCTION_NOTE}: {visible(_names(tests))} (part of the diff: Apply adds it too)" if tests else ""
+
+
 class Review:
     def __init__(self, server):
         self.server = server
@@ -62,7 +70,7 @@ class Review:
         if not record.touched or not self.server.config.prompt_review:
             return
         actions = ([APPLY] if record.validated else []) + [SHOW_DIFF, DISCARD]
-        message = f"selfcoder run {record.run_id}: {record.status} ({record.summary()})"
+        message = f"selfcoder run {record.run_id}: {record.status} ({record.summary()})" + reproduction_note(record)
         for _ in range(3):  # after "Show diff", ask again
             try:
                 choice = await self.server.window_show_message_request_async(types.ShowMessageRequestParams(

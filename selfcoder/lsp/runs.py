@@ -74,6 +74,7 @@ class RunRecord:
             "message": (result.message if result is not None else self.error),
             "runDir": str(self.run_dir) if self.run_dir else None, "touchedFiles": self.touched,
             "appliedFiles": self.applied_files,
+            "reproductionTests": list(getattr(result, "reproduction_tests", None) or []),
             "diffUri": (self.run_dir / "patch.diff").as_uri() if self.run_dir and (self.run_dir / "patch.diff").exists() else None,
         }
 

@@ -64,6 +64,7 @@ class RunResult:
     duration_s: float = 0.0
     phase_durations_s: dict = field(default_factory=dict)
     sampling: dict = field(default_factory=dict)  # the attempt's temperature and seed (llm/sampling.py)
+    reproduction_tests: list = field(default_factory=list)  # test files the patch adds: shown, never counted
 
     @property
     def validated(self) -> bool:
@@ -308,6 +309,9 @@ class _Run:
 
     def _decide(self, result: RunResult) -> RunStatus:
         """Validate a non-empty patch in a fresh sandbox; the verdict decides the run status."""
+        from selfcoder.validate.protected import new_test_files
+
+        result.reproduction_tests = new_test_files(result.patch)  # the user sees them; the verdict never counts them
         if not result.patch.strip():
             return RunStatus.EMPTY_PATCH  # go() turns it into budget_exceeded when the gateway says so
         if not self.validate:

@@ -34,6 +34,8 @@ from __future__ import annotations
 import shlex
 from pathlib import PurePosixPath
 
+from selfcoder.core.errors import SelfcoderError
+from selfcoder.core.patch_paths import parse_changes
 from selfcoder.validate.workspace import SCRATCH
 
 TEST_DIRS = {"test", "tests", "testing"}
@@ -42,6 +44,8 @@ CONFIG_NAMES = {"conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.
 RUNNER_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py"}  # imported by pytest / Python itself
 RUNNER_TOP = {"pytest.py", "py.py", "pytest", "_pytest", "pluggy"}  # first path component
 METADATA_SUFFIXES = (".dist-info", ".egg-info")
+# what the user is told of `new_test_files`, beside the patch (solve's summary, the editor's review)
+REPRODUCTION_NOTE = "reproduction test written by the agent (not counted in the verdict)"
 
 
 def is_runner_file(path: str) -> bool:
@@ -53,12 +57,14 @@ def is_runner_file(path: str) -> bool:
             or any(part.endswith(METADATA_SUFFIXES) for part in parts[:-1]))
 
 
-def is_test_file(path: str) -> bool:
-    p = PurePosixPath(path)
-    name = p.name
-    if any(part in TEST_DIRS for part in p.parts[:-1]):
-        return True
+def is_test_module(path: str) -> bool:
+    """A file named as a test module (not a helper beside the tests)."""
+    name = PurePosixPath(path).name
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py") or name == "tests.py")
+
+
+def is_test_file(path: str) -> bool:
+    return any(part in TEST_DIRS for part in PurePosixPath(path).parts[:-1]) or is_test_module(path)
 
 
 def command_files(test_cmd: str) -> set[str]:
@@ -91,3 +97,15 @@ def verdict_files(paths: list[str], test_cmd: str, *, official: bool = False) ->
         if runner or (not official and (is_test_file(path) or name in CONFIG_NAMES)):
             keep.append(path)
     return keep
+
+
+def new_test_files(patch: str) -> list[str]:
+    """The test modules a patch creates (`test_*.py`, `*_test.py`, `tests.py`): an agent's own
+    reproduction tests. They never count in a verdict: validation removes them before the tests
+    run (an official instance keeps them, but only the tests it names count). The user is shown
+    them beside the patch, which still holds them."""
+    try:
+        changes = parse_changes(patch)
+    except SelfcoderError:
+        return []  # a patch with an unsafe path: validation and apply refuse it, naming why
+    return [c.path for c in changes if c.kind == "create" and is_test_module(c.path)]

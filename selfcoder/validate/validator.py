@@ -9,7 +9,9 @@ Steps, all inside one throwaway sandbox of the task's snapshot:
 3. run the test command with the patch ("after"), parse every test's status;
 4. when the task does not name both FAIL_TO_PASS and PASS_TO_PASS (or the after run
    reports nothing), reset to the snapshot, apply the test patch, run again ("before");
-5. score FAIL_TO_PASS / PASS_TO_PASS (`report.py`) and decide the status.
+5. score FAIL_TO_PASS / PASS_TO_PASS (`report.py`) and decide the status. A patch of which step 1
+   put every file back (say, only a test the agent wrote to reproduce the problem) is never
+   resolved: what it would be resolved for is the snapshot itself.
 
 The tests run in one process with the code they import, so their report is only as honest as
 that code: a pytest run carries two canary tests planted after the patch (`canary.py`), and the
@@ -130,7 +132,10 @@ class _Validation:
             return self.finish("unresolved", f"{after_problem}; {summary}")
         if after.timed_out:
             return self.finish("unresolved", f"the test run timed out after {self.limits.timeout_s:g} s; {summary}")
-        status = "unresolved" if f2p.failure or p2p.failure else "resolved"
+        untested = set(ws.patched_files(self.patch)) <= set(v.restored_files)  # e.g. only the agent's own test
+        status = "unresolved" if f2p.failure or p2p.failure or untested else "resolved"
+        if untested:
+            summary = "nothing of the patch is left to test (it changes only what decides the verdict); " + summary
         if v.restored_files:
             shown = ", ".join(v.restored_files[:5]) + (" ..." if len(v.restored_files) > 5 else "")
             summary += f"; tested without the patch's changes to {shown} (tests and their configuration come from the snapshot)"
