@@ -16,6 +16,7 @@ from rich.table import Table
 
 from selfcoder.core.safe_text import markup, one_line, text, visible
 from selfcoder.validate.protected import REPRODUCTION_NOTE
+from selfcoder.validate.reproduction import named
 
 
 def _plain(value: Any) -> str:
@@ -95,8 +96,9 @@ def print_summary(console: Console, result: Any) -> None:
     if restored:
         console.print(f"[yellow]not tested (kept as in the snapshot): {markup(', '.join(map(str, restored)))}[/]")
     if reproduction:
-        console.print(f"[cyan]{REPRODUCTION_NOTE}: {markup(', '.join(map(str, reproduction)))}; it is part of the "
-                      "diff, so applying the patch (--apply) adds it too[/]")
+        shown = named(reproduction, verdict.get("reproduction") or {})
+        console.print(f"[cyan]{REPRODUCTION_NOTE}: {markup(shown)}; it is part of the diff, so applying the "
+                      "patch (--apply) adds it too[/]")
     usage = result.usage or {}
     console.print(
         f"status [bold]{markup(status)}[/] · agent {markup(result.agent_status or '-')} · "

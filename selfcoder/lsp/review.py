@@ -21,6 +21,7 @@ from selfcoder.core.safe_text import visible
 from selfcoder.lsp.runs import APPLIED, APPLYING, DISCARDED, FINISHED, RUNNING, RequestError, RunRecord, RunTable
 from selfcoder.lsp.workspace_edit import EditCapabilities, build_edit
 from selfcoder.validate.protected import REPRODUCTION_NOTE
+from selfcoder.validate.reproduction import named
 
 APPLY, SHOW_DIFF, DISCARD = "Apply", "Show diff", "Discard"
 MAX_NAMED = 10
@@ -54,8 +55,9 @@ def changed_files(server, record: RunRecord) -> list[str]:
 
 def reproduction_note(record: RunRecord) -> str:
     """The agent's reproduction tests among the run's files, said beside its diff; '' when none."""
-    tests = list(getattr(record.result, "reproduction_tests", None) or [])
-    return f"; {REPRODUCTION_NOTE}: {visible(_names(tests))} (part of the diff: Apply adds it too)" if tests else ""
+    tests = list(getattr(record.result, "reproduction_tests", None) or [])[:MAX_NAMED]
+    seen = getattr(getattr(record.result, "verdict", None), "reproduction", None) or {}
+    return f"; {REPRODUCTION_NOTE}: {visible(named(tests, seen))} (part of the diff: Apply adds it too)" if tests else ""
 
 
 class Review:

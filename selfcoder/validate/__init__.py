@@ -6,8 +6,9 @@
 
 Modules: `verdict` (the data), `workspace` (the sandbox's copy: patch fallback chain, git
 checkpoints), `protected` (the files that decide a verdict, restored from the snapshot),
-`canary` + `tamper` (forged reports: canary tests, the diff scan), `parsers` + `junit` + `swe_logs`
-(test output → statuses), `report` (the resolved rule), `validator` (the steps).
+`canary` + `tamper` (forged reports: canary tests, the diff scan), `reproduction` (the agent's
+own new tests, run without and with the patch for the user, never for the verdict), `parsers` +
+`junit` + `swe_logs` (test output → statuses), `report` (the resolved rule), `validator` (the steps).
 """
 
 from selfcoder.validate.parsers import LogParser, get_parser, parser_names, register_parser

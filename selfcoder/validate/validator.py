@@ -11,7 +11,8 @@ Steps, all inside one throwaway sandbox of the task's snapshot:
    reports nothing), reset to the snapshot, apply the test patch, run again ("before");
 5. score FAIL_TO_PASS / PASS_TO_PASS (`report.py`) and decide the status. A patch of which step 1
    put every file back (say, only a test the agent wrote to reproduce the problem) is never
-   resolved: what it would be resolved for is the snapshot itself.
+   resolved: what it would be resolved for is the snapshot itself. Then, for the user only, the
+   test modules the patch adds are run without and with it (`reproduction.py`).
 
 The tests run in one process with the code they import, so their report is only as honest as
 that code: a pytest run carries two canary tests planted after the patch (`canary.py`), and the
@@ -37,6 +38,7 @@ from selfcoder.validate.canary import Canaries
 from selfcoder.validate.parsers import LogParser, is_pytest_command, parser_for
 from selfcoder.validate.protected import verdict_files
 from selfcoder.validate.report import decide, describe
+from selfcoder.validate.reproduction import observe
 from selfcoder.validate.tamper import scan_patch
 from selfcoder.validate.verdict import Phase, TestRun, ValidationTask, Verdict
 
@@ -136,6 +138,8 @@ class _Validation:
         status = "unresolved" if f2p.failure or p2p.failure or untested else "resolved"
         if untested:
             summary = "nothing of the patch is left to test (it changes only what decides the verdict); " + summary
+        if task.reset != "official":  # information for the user, after the verdict is decided
+            v.reproduction = observe(sb, base, self.patch, task.command, self.limits.timeout_s)
         if v.restored_files:
             shown = ", ".join(v.restored_files[:5]) + (" ..." if len(v.restored_files) > 5 else "")
             summary += f"; tested without the patch's changes to {shown} (tests and their configuration come from the snapshot)"

@@ -84,6 +84,7 @@ class Verdict(BaseModel):
     apply_log: str = ""  # what the patch tools said (every attempt when none worked)
     test_patch_method: str | None = None
     restored_files: list[str] = Field(default_factory=list)  # the patch's changes to these were not tested
+    reproduction: dict[str, str] = Field(default_factory=dict)  # the agent's new tests: "fails before, passes after"; never decides
     suspicious: list[str] = Field(default_factory=list)  # why the run cannot be trusted: diff lines, canaries
     mode: Literal["named", "before_after"] = "named"
     tests: dict[Phase, dict[str, TestStatus]] = Field(default_factory=dict)

@@ -48,7 +48,7 @@ def test_the_agent_reproduces_fixes_and_the_user_sees_its_test_beside_the_patch(
                      cwd=tmp_path, env_extra=cli_env)
     out = " ".join(proc.stdout.split())  # rich wraps long lines
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"{REPRODUCTION_NOTE}: {FILE}" in out and "applying the patch (--apply) adds it too" in out
+    assert f"{REPRODUCTION_NOTE}: {FILE} (fails before, passes after)" in out and "applying the patch (--apply) adds it too" in out
     assert "reproduce: reproduced" in out  # the run's progress shows the stage
     assert f"not tested (kept as in the snapshot): {FILE}" not in out  # said once, as what it is
     [run_dir] = [p.parent for p in repo.glob(".selfcoder/runs/*/result.json")]
@@ -61,6 +61,7 @@ def test_the_agent_reproduces_fixes_and_the_user_sees_its_test_beside_the_patch(
     assert f"+++ b/{FILE}" in patch and "+    count = len(values)" in patch
     verdict = json.loads((run_dir / "validation.json").read_text())
     assert FILE in verdict["restored_files"] and not any(FILE in t for t in verdict["tests"]["after"])
+    assert verdict["reproduction"] == {FILE: "fails before, passes after"}
     assert (repo / FILE).read_text().startswith("from calc import mean")  # --apply applied it too
     assert "count = len(values)\n" in (repo / "calc" / "ops.py").read_text()
 

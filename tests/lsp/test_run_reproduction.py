@@ -28,7 +28,7 @@ async def test_the_review_names_the_agents_reproduction_test_and_apply_writes_it
     assert status["reproductionTests"] == [FILE] and sorted(status["touchedFiles"]) == ["calc/ops.py", FILE]
     await editor.wait_for(lambda: editor.edits, "the applyEdit request")
     [prompt] = editor.prompts
-    assert f"{REPRODUCTION_NOTE}: {FILE}" in prompt.message and "Apply adds it too" in prompt.message
+    assert f"{REPRODUCTION_NOTE}: {FILE} (fails before, passes after)" in prompt.message and "Apply adds it too" in prompt.message
     end = editor.client.progress_reports[f"selfcoder/{run_id}"][-1]
     assert f"{REPRODUCTION_NOTE}: {FILE}" in end.message
     assert (editor.repo / FILE).read_text().startswith("from calc import mean")

@@ -1,6 +1,7 @@
 """A reproduction test is written by the (untrusted) agent: it is shown to the user, never counted
-in a verdict. Each patch here carries one that passes; none of them is resolved by it. Real
-sandboxes, real git, real pytest."""
+in a verdict. Each patch here carries one that passes; none of them is resolved by it, whatever
+is observed of the test for the user ("fails before, passes after"). Real sandboxes, real git,
+real pytest."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def reproduction_ids(verdict) -> list[str]:
     return [t for run in verdict.tests.values() for t in run if FILE in t]
 
 
+def test_a_real_fix_beside_its_reproduction_test_resolves_and_the_test_is_seen_to_fail_before(tmp_path):
+    repro = new_file(FILE, "from calc import mean\n\n\n" + MEAN_TEST)
+    v = validate(ValidationTask(source=passing_calc(tmp_path)), patch_text("calc_py", "good") + repro,
+                 backend="local", limits=LIMITS)
+    assert v.status == "resolved", v.message
+    assert v.reproduction == {FILE: "fails before, passes after"} and reproduction_ids(v) == []
+
+
 def test_a_passing_test_file_alone_resolves_nothing_where_a_test_fails():
     v = validate(calc_task(), ASSERTS_TRUE, backend="local", limits=LIMITS)
     assert v.status == "unresolved", v.message
@@ -43,6 +52,7 @@ def test_a_passing_test_file_alone_resolves_nothing_where_every_test_passes(tmp_
     v = validate(ValidationTask(source=passing_calc(tmp_path)), ASSERTS_TRUE, backend="local", limits=LIMITS)
     assert v.status == "unresolved", v.message
     assert "nothing of the patch is left to test" in v.message and reproduction_ids(v) == []
+    assert v.reproduction == {FILE: "passes before, passes after"}
 
 
 def test_a_code_change_that_breaks_a_repository_test_stays_unresolved_beside_its_passing_test(tmp_path):
@@ -51,6 +61,7 @@ def test_a_code_change_that_breaks_a_repository_test_stays_unresolved_beside_its
     v = validate(ValidationTask(source=passing_calc(tmp_path)), breaks_subtract + vouches, backend="local", limits=LIMITS)
     assert v.status == "unresolved", v.message
     assert v.pass_to_pass.failure == ["tests/test_ops.py::test_subtract"] and reproduction_ids(v) == []
+    assert v.reproduction == {FILE: "fails before, passes after"}  # it "reproduces", and decides nothing
 
 
 def test_the_reproduction_tests_of_a_patch_are_the_test_modules_it_creates():
