@@ -1,9 +1,9 @@
 """The agent's loop: one model reply per step, the reply's actions carried out in order.
 
 Read top-down. run() is the loop: check the limits, ask the model, act on the reply, report
-the step, then stop (submitted), start the conversation again (policies.StallRestart) or send
+the step, then stop (submitted), start the conversation again (policies/stall_restart.py) or send
 back what happened. act() is one reply: edits, commands, SUBMIT, then the tests after an edit.
-The small-model heuristics are the named policies in policies.py (config.json "policies").
+The small-model heuristics are the named policies in policies/, one file each (config.json "policies").
 """
 
 import time
@@ -95,7 +95,7 @@ class Agent:
                 {"role": "user", "content": self.first_prompt()}]
 
     def restart(self):
-        """policies.StallRestart: a fresh conversation at a higher temperature."""
+        """Policy stall_restart: a fresh conversation at a higher temperature."""
         self.policies.same_reply_note.forget()
         self.temperature = self.policies.stall_restart.raised(self.temperature)
         messages = self.fresh_conversation()

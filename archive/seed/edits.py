@@ -53,7 +53,7 @@ def _trim_blank_edges(search, replace):
 
 def apply_search_replace(root, path, search, replace, lenient=None):
     """Replace the one place in `path` that matches the SEARCH lines; return a short report.
-    An empty SEARCH creates a missing file. `lenient`: policies.LenientSearch."""
+    An empty SEARCH creates a missing file. `lenient`: policies/lenient_search.py."""
     full = resolve(root, path)
     search, replace = _trim_blank_edges(search, replace)
     if not search:
@@ -111,7 +111,7 @@ def _closest(old, search):
 
 def write_file(root, path, content, guard=None):
     """Write the whole file. An existing file is not rewritten with identical content, nor when
-    `guard` (policies.RewriteGuard) finds the new content suspicious."""
+    `guard` (policies/rewrite_guard.py) finds the new content suspicious."""
     full = resolve(root, path)
     if os.path.isfile(full):
         text = _read(full)

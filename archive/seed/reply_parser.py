@@ -5,7 +5,7 @@ A reply may hold, in any order (prompts/system.txt tells the model; README.md ha
   lines, `>>>>>>> REPLACE`; blocks may sit inside a code fence (aider style);
 - "write": a whole-file rewrite: a path line (or the fence's info string, or a sentence naming
   one existing file) followed by a fenced code block with the complete new content;
-- "bash": a fenced block tagged bash/sh/shell/console (or a bare command, see policies.py);
+- "bash": a fenced block tagged bash/sh/shell/console (or a bare command, see policies/bare_command.py);
 - "submit": SUBMIT alone on a line, outside code blocks (or alone in a block);
 - "error": a malformed piece, with "msg" saying what is wrong (shown to the model).
 The parser never raises. Markers only count at the start of a line, so prose that merely
@@ -30,7 +30,7 @@ OUTPUT_LANGS = {"text", "txt", "output", "log", "plaintext", "none"}
 
 def parse_reply(text, root=".", focus=(), policies=None):
     """The actions in `text`. `root`: the workspace (to check that a named file exists);
-    `focus`: the files shown whole in the first prompt (for policies.LooseBlockRewrite)."""
+    `focus`: the files shown whole in the first prompt (for policies/loose_block_rewrite.py)."""
     return ReplyParser(text, root, focus, policies or Policies()).parse()
 
 
@@ -74,7 +74,7 @@ class ReplyParser:
         return i + 1
 
     def exists(self, path):
-        """Whether `path` is a file in the workspace (for policies.NamedFileBlock)."""
+        """Whether `path` is a file in the workspace (for policies/named_file_block.py)."""
         return os.path.isfile(os.path.join(self.root, path))
 
     def path_above(self, i, info, exists):

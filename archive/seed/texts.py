@@ -1,4 +1,4 @@
-"""Small text helpers shared by the loop (agent.py) and the fast path (fast_path.py)."""
+"""Small text helpers shared by the loop (agent.py), the fast path (fast_path.py) and the policies."""
 
 
 def fill(template, **values):
@@ -18,3 +18,8 @@ def truncate(text, max_chars):
         return text
     half = max_chars // 2
     return "%s\n[... %d characters omitted ...]\n%s" % (text[:half], len(text) - 2 * half, text[-half:])
+
+
+def same_text(text):
+    """`text` with all runs of whitespace made one space: how replies and commands are compared."""
+    return " ".join(text.split())

@@ -1,11 +1,12 @@
 """The reply parser: well-formed replies in each accepted format, malformed ones, and the
-parsing policies (policies.py) switched on and off."""
+parsing policies (policies/) switched on and off."""
 
 import os
 
 import pytest
 
-from policies import Policies, looks_like_python
+from policies import Policies
+from policies.python_as_shell_refusal import looks_like_python
 from reply_parser import parse_reply
 
 SEED = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,4 +1,4 @@
-"""Each small-model policy of the loop (policies.py), switched on and off through config.json,
+"""Each small-model policy of the loop (policies/), switched on and off through config.json,
 shows in what the agent does: events, files, what the model is sent. The policies' defaults
 live in the scaffold's config.json; these tests set the settings they depend on."""
 
