@@ -29,7 +29,7 @@ if [[ -z "${FLAGS_JSON:-}" ]]; then
     FLAGS_JSON="${found[0]}"
 fi
 [[ -f "$FLAGS_JSON" ]] || die "no such file: $FLAGS_JSON"
-mapfile -t WHEEL_FLAGS < <("$PYTHON" -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["flags"]))' "$FLAGS_JSON")
+mapfile -t WHEEL_FLAGS < <("$PYTHON" -c 'import json,sys; [print(f) for f in json.load(open(sys.argv[1]))["flags"]]' "$FLAGS_JSON")
 [[ ${#WHEEL_FLAGS[@]} -gt 0 ]] || die "$FLAGS_JSON lists no flags"
 # Only the server: no tests, examples or web UI (the UI's prebuilt assets are a download; npm is not here).
 FLAGS=("${WHEEL_FLAGS[@]}" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
