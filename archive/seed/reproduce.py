@@ -21,6 +21,8 @@ import shlex
 import context
 import localize
 from events import emit
+from policies import Policies
+from reply_parser import parse_reply
 from shell import run_shell
 from texts import fill, tail, truncate
 
@@ -100,7 +102,7 @@ class Reproduce:
             if stop:
                 return stop, None, None
             reply = a.ask_model(messages)
-            code_text = test_code(reply)
+            code_text = None if self.edits_other_files(reply) else test_code(reply)
             if code_text is None:
                 emit(type="reproduce", status="no_test", detail="the reply holds no test: the loop carries it out")
                 self.remove()
@@ -124,6 +126,14 @@ class Reproduce:
         emit(type="reproduce", status="removed",
              detail=("%s did not reproduce the problem: removed; %d steps left" % (p.file, a.max_steps - a.steps))[:200])
         return None, None, None
+
+    def edits_other_files(self, reply):
+        """Whether the reply changes files in the loop's formats (a SEARCH/REPLACE block, a path line
+        before a block) other than the reproduction file: then its test_ functions are edits of
+        those files (a fix, a rewritten test), which the loop carries out, not a reproduction."""
+        plain = Policies({"named_file_block": {"enabled": False}, "loose_block_rewrite": {"enabled": False}})
+        return any(act["kind"] == "edit" or (act["kind"] == "write" and act["path"] != self.policy.file)
+                   for act in parse_reply(reply, self.agent.root, [], plain))
 
     def remove(self):
         try:

@@ -83,6 +83,19 @@ def test_a_reply_without_a_test_is_carried_out_by_the_loop(repo):
     assert FILE not in patch(repo) and "+    mid = len(ordered) // 2" in patch(repo)
 
 
+def test_a_reply_rewriting_another_test_file_is_an_edit_for_the_loop_not_a_reproduction(repo):
+    """A test_ function in a block named for an existing file (the loop's whole-file format) is a
+    change of that file, as evolve's self-modification replies make them: the loop carries it out."""
+    rewrite = ("test_summary.py\n```python\ndef test_odd_length():\n    assert True\n\n\n"
+               "def test_range():\n    assert True\n```\n\nSUBMIT\n")
+    run = solve(repo, [rewrite, "SUBMIT"], summary_task())
+    assert events(run, "reproduce") == ["no_test"] and not (repo / FILE).exists()
+    assert "+    assert True" in patch(repo) and FILE not in patch(repo)
+    named = "%s\n%s" % (FILE, REPRO.split("\n", 1)[1])  # the reproduction file itself named: still a reproduction
+    run = solve(repo, [named, GOOD], summary_task())
+    assert events(run, "reproduce") == ["written", "reproduced"] and run.status == "submitted"
+
+
 def test_the_reproduction_counts_against_the_step_limit(repo):
     run = solve(repo, [PASSES, REPRO], summary_task(max_steps=1))
     assert (run.status, run.steps, len(run.requests)) == ("step_limit", ["reproduce"], 1)
