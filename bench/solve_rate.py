@@ -46,7 +46,8 @@ from solve_rate_report import build, build_report, machine, render, render_heade
 from solve_rate_tasks import Problem, load_tasks  # noqa: E402
 
 SYSTEMS = ("selfcoder", "mini")
-SAME_RUN = ("systems", "model", "attempts", "agent", "max_steps", "time_limit_s", "mini_config", "mini_temperature")
+SAME_RUN = ("systems", "model", "attempts", "agent", "max_steps", "time_limit_s", "mini_time_limit_s", "mini_config",
+            "mini_temperature")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -61,6 +62,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--agent", default="seed", help="selfcoder's scaffold: archive node or directory (default seed)")
     ap.add_argument("--max-steps", type=int, default=10, help="step cap per attempt, both systems (default 10)")
     ap.add_argument("--time-limit", type=float, default=600, help="time cap per attempt in s, both systems (default 600)")
+    ap.add_argument("--mini-time-limit", type=float, default=None,
+                    help="time cap of mini's one attempt in s (default: --time-limit; attempts x --time-limit gives "
+                         "it selfcoder's whole budget per task)")
     ap.add_argument("--sandbox", default=None, help="selfcoder's sandbox backend and the grading's (default: settings)")
     ap.add_argument("--mini-config", default=mini.DEFAULT_CONFIG, help=f"a config mini ships (default {mini.DEFAULT_CONFIG})")
     ap.add_argument("--mini-temperature", type=float, default=0.0, help="mini's sampling temperature (default 0, as selfcoder's first attempt)")
@@ -79,7 +83,8 @@ class UsageError(Exception):
 
 def run_config(args) -> dict:
     return {"systems": args.systems_list, "model": args.model, "attempts": args.attempts, "agent": args.agent,
-            "max_steps": args.max_steps, "time_limit_s": args.time_limit, "mini_config": args.mini_config,
+            "max_steps": args.max_steps, "time_limit_s": args.time_limit, "mini_time_limit_s": args.mini_time_limit,
+            "mini_config": args.mini_config,
             "mini_temperature": args.mini_temperature}
 
 
@@ -95,6 +100,7 @@ def open_out(args) -> Path:
         if not args.resume:
             raise UsageError(f"{out} holds an earlier run: add --resume to go on with it, or choose another --out")
         before = json.loads(saved.read_text())
+        before.setdefault("mini_time_limit_s", before.get("time_limit_s"))  # made before the option: --time-limit
         changed = [k for k in SAME_RUN if before.get(k) != config.get(k)]
         if changed:
             raise UsageError(f"{out} was run with other options ({', '.join(f'{k} {before.get(k)}' for k in changed)}): "
@@ -163,7 +169,7 @@ class Bench:
         repo = local_solve.copy_repo(Path(task.repo_path), self.scratch / "mini" / task.instance_id)
         return mini.solve_one(self.mini_python, repo, task.problem_statement, self.endpoint,
                               image=self.settings.sandbox.image, max_steps=self.args.max_steps,
-                              time_limit_s=self.args.time_limit, run_dir=run_dir, config=self.args.mini_config,
+                              time_limit_s=self.args.mini_time_limit, run_dir=run_dir, config=self.args.mini_config,
                               temperature=self.args.mini_temperature)
 
     def grade(self, system: str, problem: Problem, patch: str) -> dict:
@@ -221,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         unknown = sorted(set(args.systems_list) - set(SYSTEMS))
         if unknown or not args.systems_list:
             raise UsageError(f"unknown system(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(SYSTEMS)}")
-        if args.attempts < 1 or args.max_steps < 1 or args.time_limit <= 0:
-            raise UsageError("--attempts and --max-steps must be at least 1, --time-limit above 0")
+        args.mini_time_limit = args.time_limit if args.mini_time_limit is None else args.mini_time_limit
+        if args.attempts < 1 or args.max_steps < 1 or args.time_limit <= 0 or args.mini_time_limit <= 0:
+            raise UsageError("--attempts and --max-steps must be at least 1, --time-limit and --mini-time-limit above 0")
         out = open_out(args)
         bench = Bench(args, out, scratch)
         bench.problems = load_tasks(args.root, out, split=args.split, names=args.tasks, limit=args.limit,

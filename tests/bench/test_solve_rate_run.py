@@ -86,6 +86,15 @@ def test_resume_goes_on_where_a_killed_run_stopped(bench_env, capsys):
     assert {p["instance_id"] for p in preds} == {"bugfix-median", "bugfix-leap_year"}
     assert all("+++ b/" in p["model_patch"] for p in preds)
 
+    # a run made before --mini-time-limit existed resumes (mini's cap was --time-limit); another cap would not
+    saved = json.loads((out / "run.json").read_text())
+    assert saved.pop("mini_time_limit_s") == 120
+    (out / "run.json").write_text(json.dumps(saved))
+    code, _, err = run([*common, "--tasks", "median", "leap_year", "--resume"], capsys)
+    assert code == 0, err
+    code, _, err = run([*common, "--tasks", "median", "--resume", "--mini-time-limit", "600"], capsys)
+    assert code == 2 and "mini_time_limit_s 120" in err
+
     # resuming with other caps would mix two configurations in one table
     code, _, err = run([*common[:-4], "--max-steps", "5", "--time-limit", "120", "--out", str(out), "--resume"], capsys)
     assert code == 2 and "max_steps 3" in err and "Traceback" not in err
@@ -96,6 +105,7 @@ def test_resume_goes_on_where_a_killed_run_stopped(bench_env, capsys):
     (["--systems", "selfcoder,swe-agent"], "unknown system(s) swe-agent"),
     (["--split", "held_out"], "split.json does not exist"),
     (["--attempts", "0"], "--attempts and --max-steps must be at least 1"),
+    (["--mini-time-limit", "0"], "--mini-time-limit above 0"),
 ])
 def test_mistakes_are_one_line_errors(bench_env, capsys, argv, message):
     code, _, err = run([*argv, "--out", str(bench_env / "out")], capsys)
@@ -177,7 +187,8 @@ def test_mini_is_held_to_the_time_limit_and_its_patch_so_far_counts(bench_env, c
     with ReplayServer([MINI_EDIT.format(probe=probe), (MINI_SUBMIT, 600)], api_key="k") as server:
         started = time.monotonic()
         code, stdout, err = run(["--systems", "mini", "--tasks", "median", "--model", scripted(bench_env / "m.yaml", "x"),
-                                 "--max-steps", "5", "--time-limit", "15", "--out", str(bench_env / "out"),
+                                 "--max-steps", "5", "--time-limit", "600", "--mini-time-limit", "15",
+                                 "--out", str(bench_env / "out"),
                                  "--mini-model", "openai/replay", "--mini-api-base", server.api_base,
                                  "--mini-api-key", "k"], capsys)
         took = time.monotonic() - started
