@@ -73,9 +73,8 @@ class Reproduce:
     def __init__(self, agent):
         self.agent, self.policy = agent, agent.policies.reproduce_first
 
-    def applies(self):
+    def applies(self, files):
         a, path = self.agent, self.policy.file
-        files = context.list_files(a.root)
         if not any(f.endswith(".py") and not localize.is_test_file(f) for f in files):
             return "no Python code in the repository"
         return "%s exists already" % path if os.path.lexists(os.path.join(a.root, path)) else None
@@ -85,13 +84,14 @@ class Reproduce:
         the (exit code, output) of the test command, which now covers the reproduction test, when
         it reproduces; `leftover` a reply with no test for the loop to carry out."""
         a, p = self.agent, self.policy
-        skip = self.applies()
+        files = context.list_files(a.root)
+        skip = self.applies(files)
         if skip:
             emit(type="reproduce", status="skipped", detail=skip[:200])
             return None, None, None
         command = pytest_command(a.test_cmd, p.file)
         problem = truncate((a.task.get("problem_statement") or "").strip(), a.config["problem_max_chars"])
-        paths = context.relevant_files(a.root, context.list_files(a.root), a.task, "", a.config["max_files"])
+        paths = context.relevant_files(a.root, files, a.task, "", a.config["max_files"])
         shown = context.show_files(a.root, paths, context.identifiers(problem), p.files_max_chars)[0]
         messages = [{"role": "system", "content": a.prompts["system"]},
                     {"role": "user", "content": fill(a.prompts["reproduce"], problem_statement=problem,
