@@ -3,13 +3,11 @@ the agent writes a test that fails, localises from it and fixes the code; a test
 reproduce the problem is retried once, then removed. Whole runs of the real main.py against real
 pytest runs in a temporary git repository, with a scripted model; and the module's pure parts."""
 
-import sys
-
 import pytest
 
 from seed_cases import changes
 from seed_fake_model import make_repo, patch, prompt, shows, solve
-from test_seed_fast_path import GOOD, SUMMARY
+from test_seed_fast_path import GOOD, SUMMARY, summary_task
 
 import reproduce
 
@@ -20,12 +18,6 @@ REPRO = ("A test that shows the problem:\n```python\nfrom summary import median\
          "def test_median_of_even_list_is_mean_of_middle_two():\n    assert median([1, 2, 3, 4]) == 2.5\n```\n")
 PASSES = "```python\nfrom summary import median\n\n\ndef test_median_odd():\n    assert median([1, 2, 3]) == 2\n```"
 BROKEN = "```python\nfrom summary import no_such_name\n\n\ndef test_it():\n    assert no_such_name() == 1\n```"
-
-
-def summary_task(**limits):
-    return {"instance_id": "m-2", "problem_statement": "median([1, 2, 3, 4]) gives 3, expected 2.5.",
-            "repo_map": "", "hints": {"files": []}, "test_cmd": "%s -m pytest -q -p no:cacheprovider" % sys.executable,
-            "limits": dict({"max_steps": 4, "time_limit_s": 60, "max_tokens": 100000}, **limits)}
 
 
 @pytest.fixture
