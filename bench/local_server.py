@@ -44,13 +44,12 @@ OBSERVATION = "$ grep -n 'def helper_3' module.py\n(exit code 0)\n" + "\n".join(
 
 
 def rss_mb(pid: int) -> float | None:
+    import psutil
+
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024)
-    except OSError:
+        return round(psutil.Process(pid).memory_info().rss / (1 << 20))
+    except psutil.Error:
         return None
-    return None
 
 
 def listening_pid(api_base: str) -> int | None:
