@@ -48,6 +48,16 @@ def test_precedence_user_pyproject_repo_file_env(tmp_path, user_config):
     assert loaded.origins["budget.max_calls"] == str(tmp_path / "selfcoder.toml")
 
 
+def test_a_list_from_the_environment_is_json_and_a_bad_one_names_the_key(tmp_path):
+    env = {"SELFCODER_CONFIG": str(tmp_path / "none.toml"), "SELFCODER_AGENT__ATTEMPT_TEMPERATURES": "[0.7, 1]"}
+    loaded = load_settings(None, env=env)
+    assert loaded.settings.agent.attempt_temperatures == [0.7, 1.0]
+    assert loaded.origins["agent.attempt_temperatures"] == "environment"
+    for bad in ("[0.7,", "0.7"):
+        with pytest.raises(ConfigError, match="environment: agent.attempt_temperatures"):
+            load_settings(None, env={**env, "SELFCODER_AGENT__ATTEMPT_TEMPERATURES": bad})
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

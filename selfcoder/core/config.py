@@ -14,11 +14,13 @@ stays solvable with the user's own settings. A bad value in a trusted layer beco
 `ConfigError` line naming the key, the file it came from and what is allowed.
 
 Environment variables use `SELFCODER_<SECTION>__<KEY>`, e.g.
-`SELFCODER_BUDGET__MAX_CALLS=20` or `SELFCODER_MODEL__NAME=gpt-4o-mini`.
+`SELFCODER_BUDGET__MAX_CALLS=20` or `SELFCODER_MODEL__NAME=gpt-4o-mini`; a list as JSON,
+`SELFCODER_AGENT__ATTEMPT_TEMPERATURES='[0.7]'` (as pydantic-settings reads complex values).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -230,10 +232,20 @@ def _layers(repo: Path | None, env: dict[str, str], refused: list[Refusal]) -> l
     for key, value in env.items():
         if key.startswith(ENV_PREFIX) and "__" in key:
             section, _, name = key[len(ENV_PREFIX):].lower().partition("__")
-            env_layer.setdefault(section, {})[name] = value
+            env_layer.setdefault(section, {})[name] = _env_value(value)
     if env_layer:
         layers.append(Layer("environment", env_layer, True))
     return layers
+
+
+def _env_value(value: str) -> Any:
+    """A JSON list as a list (a shell can only pass strings); anything else as given, for pydantic."""
+    if value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass  # left a string: pydantic's error names the key and the environment
+    return value
 
 
 def _merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
