@@ -8,13 +8,19 @@ search never saw.
 1. The task sets, written once into OUT (kept on --resume, so the archive's task digest holds):
    bench/small's split.json halves (`search`, `held_out`) when bench/small is there, else
    bench/tasks split by FALLBACK_SPLIT; or your own with --search-tasks / --held-out-tasks.
-2. `selfcoder evolve` on the search set (archive OUT/archive; hgm; --max-evals / --max-nodes /
+2. Calibration (--calibrate K, default 3; 0 skips it): the root runs K times on every search
+   task (`selfcoder eval`, one attempt each, run i at the i-th temperature of the attempt schedule,
+   greedy first), and the search keeps the tasks it solved in a fraction within --band (default
+   0.2-0.8): a task the root always or never solves cannot tell a better child from a worse one.
+   OUT/calibration.json holds every task's count; OUT/search-calibrated.jsonl the chosen set.
+3. `selfcoder evolve` on the search set (archive OUT/archive; hgm; --max-evals / --max-nodes /
    --max-usd are the budget; --scope which files a child may change), resumable.
-3. `selfcoder archive compare best seed` on the held-out set (OUT/archive/compare/...), resumable.
-4. The result: nodes made / valid / invalid / failed, nodes evaluated, the best node and its
+4. `selfcoder archive compare best seed` on the held-out set (OUT/archive/compare/...), resumable.
+5. The result: nodes made / valid / invalid / failed, nodes evaluated, the best node and its
    diff, held-out solve rates with 95 % Wilson intervals, the exact McNemar p (and whether the
    set can reach p < 0.05 at all), printed and written to OUT/result.json and OUT/result.md.
 
+Every agent run has the caps of bench/solve_rate.py (--max-steps 10, --time-limit 120 s per run).
 Every step is a selfcoder command run as a user runs it; a Ctrl-C or a kill loses nothing
 finished: run the same command with --resume.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,12 +64,73 @@ def write_task_sets(out: Path) -> tuple[Path, Path, Path]:
     return files["search"], files["held_out"], root
 
 
-def selfcoder(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
+AGENT_ENV: dict[str, str] = {}  # the agents' caps (main() fills it): every selfcoder command gets them
+
+
+def selfcoder(*args: str, check: bool = True, capture: bool = False, env: dict[str, str] | None = None,
+              ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "selfcoder", *args], text=True,
-                          stdout=subprocess.PIPE if capture else None)
-    if check and proc.returncode != 0:
+                          stdout=subprocess.PIPE if capture else None, env={**os.environ, **AGENT_ENV, **(env or {})})
+    if check and proc.returncode not in ok:
         raise SystemExit(f"selfcoder {args[0]} {args[1] if len(args) > 1 else ''} exited {proc.returncode}")
     return proc
+
+
+def calibrate(out: Path, candidates: Path, runs: int, band: tuple[float, float], where: list[str], model: str,
+              workers: int) -> tuple[Path, dict]:
+    """The search set: the candidates the root solved in a fraction of `runs` runs within `band`,
+    written once (OUT/search-calibrated.jsonl); each run is a resumable `selfcoder eval`. An
+    instance that ended in an error (the model or a sandbox failed, not the agent) is left out of its
+    task's count rather than counted as a failure."""
+    sys.path.insert(0, str(ROOT))
+    from selfcoder.core.config import load_settings
+    from selfcoder.llm.sampling import attempt_sampling
+
+    chosen_path, table_path = out / "search-calibrated.jsonl", out / "calibration.json"
+    if chosen_path.is_file() and table_path.is_file():
+        return chosen_path, json.loads(table_path.read_text())
+    agent = load_settings(None).settings.agent
+    rows = [json.loads(line) for line in candidates.read_text().splitlines() if line.strip()]
+    counts = {r["instance_id"]: {"solved": 0, "runs": 0} for r in rows}
+    temperatures = []
+    for i in range(1, runs + 1):
+        temperature = attempt_sampling(agent, i, runs, "calibration").temperature  # the attempt schedule's i-th
+        temperatures.append(temperature)
+        run_out = out / "calibration" / f"run-{i}"
+        print(f"calibration run {i}/{runs} (temperature {temperature:g}) on {len(rows)} tasks: {run_out}", flush=True)
+        selfcoder("eval", str(candidates), "--out", str(run_out), "--agent", "seed", "--model", model,
+                  "--workers", str(workers), *where, ok=(0, 1),
+                  env={"SELFCODER_AGENT__ATTEMPTS": "1", "SELFCODER_AGENT__ATTEMPT_TEMPERATURES": json.dumps([temperature]),
+                       "SELFCODER_AGENT__SEED": str(i)})
+        report = json.loads((run_out / "report.json").read_text())
+        for task in report["completed_ids"]:
+            counts[task]["runs"] += 1
+            counts[task]["solved"] += task in report["resolved_ids"]
+    low, high = band
+    for c in counts.values():
+        c["rate"] = c["solved"] / c["runs"] if c["runs"] else None
+        c["chosen"] = c["rate"] is not None and low <= c["rate"] <= high
+    table = {"runs": runs, "temperatures": temperatures, "band": [low, high], "tasks": counts,
+             "chosen": [t for t, c in counts.items() if c["chosen"]]}
+    if not table["chosen"]:
+        raise SystemExit(f"no search task was solved by the root in a fraction within {low:g}-{high:g} of {runs} runs "
+                         f"(counts in {out / 'calibration'}): widen --band, or search on all of them with --calibrate 0")
+    tmp = chosen_path.with_suffix(".tmp")
+    # the chosen rows with their repo_path made absolute: the file lies in OUT, not beside the candidates
+    chosen = [{**r, **({"repo_path": str((candidates.parent / r["repo_path"]).resolve())} if r.get("repo_path") else {})}
+              for r in rows if counts[r["instance_id"]]["chosen"]]
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in chosen))
+    tmp.rename(chosen_path)
+    table_path.write_text(json.dumps(table, indent=2) + "\n")
+    return chosen_path, table
+
+
+def calibration_text(table: dict) -> str:
+    lines = [f"calibration: the root on {len(table['tasks'])} search tasks, {table['runs']} runs each "
+             f"(temperatures {', '.join(f'{t:g}' for t in table['temperatures'])}); chosen when solved in "
+             f"{table['band'][0]:g}-{table['band'][1]:g} of its runs: {len(table['chosen'])} tasks"]
+    lines += [f"  {'*' if c['chosen'] else ' '} {task}: {c['solved']}/{c['runs']}" for task, c in table["tasks"].items()]
+    return "\n".join(lines) + "\n"
 
 
 def archive_summary(archive: Path) -> dict:
@@ -118,15 +186,29 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--max-nodes", type=int, default=12, help="the archive's nodes, the root included")
     ap.add_argument("--max-usd", type=float, help="spend at most this much on models (a hosted model)")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--max-steps", type=int, default=10, help="steps per agent run (default 10, as bench/solve_rate.py)")
+    ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per agent run (default 120)")
+    ap.add_argument("--calibrate", type=int, default=3, metavar="K",
+                    help="run the root K times on each search task and search on those it solves sometimes (default 3; 0: all)")
+    ap.add_argument("--band", type=float, nargs=2, default=(0.2, 0.8), metavar=("LOW", "HIGH"),
+                    help="the fraction of calibration runs a search task must be solved in (default 0.2 0.8)")
+    ap.add_argument("--calibrate-only", action="store_true", help="stop after the calibration (see the search set first)")
     ap.add_argument("--admission-tests", help="the command a child's own tests run with (default: evolve's)")
     ap.add_argument("--search-tasks", type=Path, help="your own search set (JSONL) instead of bench/small's")
     ap.add_argument("--held-out-tasks", type=Path, help="your own held-out set (JSONL)")
     ap.add_argument("--repos-root", type=Path, help="where your task sets' repositories lie")
     args = ap.parse_args(argv)
+    low, high = args.band
+    if not 0 <= low <= high <= 1:
+        ap.error(f"--band {low:g} {high:g}: give 0 <= LOW <= HIGH <= 1")
+    if args.calibrate < 0 or args.max_steps < 1 or args.time_limit <= 0:
+        ap.error("--calibrate must be 0 or more, --max-steps and --time-limit more than 0")
+    AGENT_ENV.update(SELFCODER_AGENT__MAX_STEPS=str(args.max_steps), SELFCODER_AGENT__TIME_LIMIT_S=str(args.time_limit))
     out = args.out.resolve()
     archive = out / "archive"
-    if (archive / "archive.db").exists() and not args.resume:
-        raise SystemExit(f"{archive} exists: add --resume to go on with it, or choose another --out")
+    for started in (archive / "archive.db", out / "calibration"):
+        if started.exists() and not args.resume:
+            raise SystemExit(f"{started} exists: add --resume to go on with it, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     if args.search_tasks and args.held_out_tasks:
         search, held_out, repos = args.search_tasks.resolve(), args.held_out_tasks.resolve(), args.repos_root
@@ -139,6 +221,15 @@ def main(argv: list[str]) -> int:
               *(["--modify-model", args.modify_model] if args.modify_model else [])]
     limits = ["--max-evals", str(args.max_evals), "--max-nodes", str(args.max_nodes), "--workers", str(args.workers),
               *(["--max-usd", str(args.max_usd)] if args.max_usd is not None else [])]
+    calibration = None
+    if (out / "search-calibrated.jsonl").is_file() or (args.calibrate and not (archive / "archive.db").exists()):
+        candidates = search
+        search, calibration = calibrate(out, candidates, args.calibrate, (low, high), where, args.model, args.workers)
+        print(calibration_text(calibration), end="", flush=True)
+        if not repos:  # the chosen set names the candidates' repositories, which lie beside the candidates
+            where = ["--repos-root", str(candidates.parent)]
+    if args.calibrate_only:
+        return 0
     if (archive / "archive.db").exists():
         selfcoder("evolve", "--archive", str(archive), "--resume", "--tasks", str(search), *limits, *where,
                   "--model", args.model, *models)
@@ -154,7 +245,8 @@ def main(argv: list[str]) -> int:
         proc = selfcoder("archive", "compare", "best", "seed", "--tasks", str(held_out), "--json", "-a", str(archive),
                          "--model", args.model, "--workers", str(args.workers), *where, capture=True)
         compared = json.loads(proc.stdout)
-    result = {"summary": summary, "compare": compared, "note": note, "search_tasks": str(search),
+    result = {"summary": summary, "compare": compared, "note": note, "search_tasks": str(search), "calibration": calibration,
+              "agent_caps": {"max_steps": args.max_steps, "time_limit_s": args.time_limit},
               "held_out_tasks": str(held_out), "model": args.model, "scope": args.scope}
     (out / "result.json").write_text(json.dumps(result, indent=2))
     text = markdown(summary, compared, note)
