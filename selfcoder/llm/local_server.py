@@ -96,6 +96,10 @@ def server_command(gguf: Path, port: int, threads: int, n_ctx: int, api_key: str
         # llama-cpp-python's default cuts a streamed reply short (no finish_reason) whenever another
         # request arrives; concurrent attempts, eval workers and editor runs share this one server
         "--interrupt_requests", "False",
+        # the server's default (True) keeps every position's logits: an n_ctx x vocabulary array of floats
+        # (5 GB at 8192 x 151,936) filled as contexts grow, and the output layer run on every prompt token;
+        # selfcoder never asks for logprobs, so only the last token's logits are computed and kept
+        "--logits_all", "False",
     ]  # fmt: skip
 
 

@@ -85,6 +85,38 @@ def test_two_runs_at_once_each_get_their_whole_reply(tmp_path):
         assert "def add" in results[n].text
 
 
+def test_the_servers_memory_does_not_grow_with_the_context(tmp_path, monkeypatch):
+    """Resident memory stays bounded over hours of runs: llama-cpp-python's server keeps, by default,
+    the logits of every context position it has evaluated (a float row of the vocabulary, 600 KB, per
+    position: 4.7 GB resident after a 3,500-token context in bench/results/2026-12-07-local-server),
+    so it grew with the longest prompt ever sent. A 2,000-token prompt may not add a row per token."""
+    import psutil
+
+    from selfcoder.llm.local_state import read_state
+
+    _require_model()
+    monkeypatch.setenv("SELFCODER_CACHE_DIR", str(tmp_path / "cache"))  # a server of its own, no row touched yet
+    settings = Settings()
+    settings.model.name = "local"
+    settings.model.max_tokens = 1
+    long_prompt = "Summarise this log in one word.\n" + "\n".join(f"line {i}: value {i * 7 % 13} ok" for i in range(220))
+
+    def anon_mb(pid: int) -> float:
+        return psutil.Process(pid).memory_full_info().uss / (1 << 20)  # the process's own pages, not the mapped model
+
+    try:
+        with Gateway(settings, "memory", TrajectoryLog(tmp_path / "t.jsonl")) as gw:
+            gw.complete([{"role": "user", "content": "Say hi."}])
+            pid = read_state().server_pid
+            before = anon_mb(pid)
+            reply = gw.complete([{"role": "user", "content": long_prompt}])
+            after = anon_mb(pid)
+    finally:
+        subprocess.run([sys.executable, "-m", "selfcoder", "model", "stop"], capture_output=True, timeout=120)
+    assert reply.usage.prompt_tokens > 1800, reply.usage
+    assert after - before < 600, f"{before:.0f} MB before, {after:.0f} MB after {reply.usage.prompt_tokens} prompt tokens"
+
+
 def test_the_demo_resolves_with_the_local_model(tmp_path, sandbox_root):
     """The README's main job, exactly: `selfcoder demo` on the embedded defaults."""
     _require_model()
