@@ -18,7 +18,7 @@ for LA in True False; do
     $PY -m llama_cpp.server --model "$GGUF" --model_alias local --n_ctx 8192 --n_threads 2 --host 127.0.0.1 \
         --port "$PORT" --api_key "$KEY" --interrupt_requests False --logits_all $LA > "$OUT/server-logits_all-$LA.log" 2>&1 &
     SERVER=$!
-    trap 'kill $SERVER 2>/dev/null' EXIT
+    trap 'kill $SERVER 2>/dev/null || true' EXIT
     for _ in $(seq 1 120); do
         curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/v1/models" > /dev/null && break
         sleep 1
