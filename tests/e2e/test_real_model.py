@@ -101,16 +101,16 @@ def test_the_servers_memory_does_not_grow_with_the_context(tmp_path, monkeypatch
     settings.model.max_tokens = 1
     long_prompt = "Summarise this log in one word.\n" + "\n".join(f"line {i}: value {i * 7 % 13} ok" for i in range(220))
 
-    def anon_mb(pid: int) -> float:
-        return psutil.Process(pid).memory_full_info().uss / (1 << 20)  # the process's own pages, not the mapped model
+    def own_mb(pid: int) -> float:  # pages no other process shares; the model's were all read by the first call
+        return psutil.Process(pid).memory_full_info().uss / (1 << 20)
 
     try:
         with Gateway(settings, "memory", TrajectoryLog(tmp_path / "t.jsonl")) as gw:
             gw.complete([{"role": "user", "content": "Say hi."}])
             pid = read_state().server_pid
-            before = anon_mb(pid)
+            before = own_mb(pid)
             reply = gw.complete([{"role": "user", "content": long_prompt}])
-            after = anon_mb(pid)
+            after = own_mb(pid)
     finally:
         subprocess.run([sys.executable, "-m", "selfcoder", "model", "stop"], capture_output=True, timeout=120)
     assert reply.usage.prompt_tokens > 1800, reply.usage
