@@ -35,6 +35,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from selfcoder.core.files import atomic_write  # noqa: E402
+
 SMALL = ROOT / "bench" / "small"
 TASKS = ROOT / "bench" / "tasks"
 # bench/tasks, when bench/small is not there: half its tasks to search on, half held out
@@ -57,9 +60,7 @@ def write_task_sets(out: Path) -> tuple[Path, Path, Path]:
         names = split_names(root, half) if root == SMALL else FALLBACK_SPLIT[half]
         prefix = "bugfix" if root == TASKS else root.name
         rows = [instance(t, prefix) for t in task_dirs(names, root)]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        tmp.rename(path)
+        atomic_write(path, "".join(json.dumps(r) + "\n" for r in rows))
         print(f"wrote {len(rows)} {half} tasks to {path}", flush=True)
     return files["search"], files["held_out"], root
 
@@ -82,7 +83,6 @@ def calibrate(out: Path, candidates: Path, runs: int, band: tuple[float, float],
     written once (OUT/search-calibrated.jsonl); each run is a resumable `selfcoder eval`. An
     instance that ended in an error (the model or a sandbox failed, not the agent) is left out of its
     task's count rather than counted as a failure."""
-    sys.path.insert(0, str(ROOT))
     from selfcoder.core.config import load_settings
     from selfcoder.llm.sampling import attempt_sampling
 
@@ -115,13 +115,11 @@ def calibrate(out: Path, candidates: Path, runs: int, band: tuple[float, float],
     if not table["chosen"]:
         raise SystemExit(f"no search task was solved by the root in a fraction within {low:g}-{high:g} of {runs} runs "
                          f"(counts in {out / 'calibration'}): widen --band, or search on all of them with --calibrate 0")
-    tmp = chosen_path.with_suffix(".tmp")
     # the chosen rows with their repo_path made absolute: the file lies in OUT, not beside the candidates
     chosen = [{**r, **({"repo_path": str((candidates.parent / r["repo_path"]).resolve())} if r.get("repo_path") else {})}
               for r in rows if counts[r["instance_id"]]["chosen"]]
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in chosen))
-    tmp.rename(chosen_path)
-    table_path.write_text(json.dumps(table, indent=2) + "\n")
+    atomic_write(chosen_path, "".join(json.dumps(r) + "\n" for r in chosen))
+    atomic_write(table_path, json.dumps(table, indent=2) + "\n")
     return chosen_path, table
 
 
@@ -134,7 +132,6 @@ def calibration_text(table: dict) -> str:
 
 
 def archive_summary(archive: Path) -> dict:
-    sys.path.insert(0, str(ROOT))
     from selfcoder.evolve.archive import Archive
 
     a = Archive(archive, lock=False)
