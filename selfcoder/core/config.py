@@ -99,6 +99,10 @@ class AgentSettings(_Section):
     attempt_temperatures: list[Annotated[float, Field(ge=0, le=2)]] = Field(
         [0.0, 0.7, 0.9], min_length=1,
         description="sampling temperature of attempts 1, 2, ... (the last repeats); the host imposes it on every call")
+    max_temperature: float = Field(
+        1.0, ge=0, le=2,
+        description="the highest temperature a scaffold may ask for within an attempt (never less than the attempt's own; "
+                    "0: every call at exactly its attempt's)")
     seed: int | None = Field(None, ge=0, description="base of the attempts' sampling seeds; unset = a new one per solve")
     parallel_attempts: Annotated[int, Field(ge=1, le=16)] | Literal["auto"] = Field(
         "auto", description="attempts run at once; 'auto' = 1 on the local model (one request at a time), else half the CPUs")

@@ -25,7 +25,8 @@ Two ways to wait for a reply:
 
 Sandboxed agents reach the same gateway through `serve(socket_path)`, an OpenAI-compatible
 endpoint on a unix socket (see socket_server.py); the API key stays on the host. A run's
-`Sampling` (sampling.py) overrides the temperature and seed of every call, whoever asked.
+`Sampling` (sampling.py) sets the seed of every call, whoever asked, and its temperature: the
+attempt's, or a higher one the call asked for up to `agent.max_temperature`.
 
 `status` is what the run records: "budget_exceeded" once a call was refused for budget
 (sticky), else "model_error" if the latest call failed, else "ok".
@@ -162,7 +163,7 @@ class Gateway:
         params: dict[str, Any] = {"temperature": m.temperature, "max_tokens": m.max_tokens}
         params.update({k: v for k, v in overrides.items() if k in CALL_PARAMS and v is not None})
         params["max_tokens"] = max(1, min(int(params["max_tokens"]), m.max_tokens))
-        return self.sampling.enforce(params) if self.sampling else params
+        return self.sampling.enforce(params, overrides.get("temperature")) if self.sampling else params
 
     def _refuse(self, reason: str) -> BudgetExceeded:
         """Record a refusal (the status stays budget_exceeded from now on) and return its error."""

@@ -6,8 +6,9 @@ run's budget and trajectory apply to them exactly as to host-side calls.
 
 Routes:
 - POST /v1/chat/completions: OpenAI request → OpenAI `chat.completion` response. The model is
-  always the run's model (a `model` field in the request is recorded, not obeyed), and so are
-  the attempt's temperature and seed (see sampling.py); streaming is not offered. Errors are OpenAI-style `{"error": {...}}`: 429 `budget_exceeded`,
+  always the run's model (a `model` field in the request is recorded, not obeyed), and so is the
+  attempt's seed; its temperature too, unless the request asks for a higher one up to the host's
+  ceiling (see sampling.py); streaming is not offered. Errors are OpenAI-style `{"error": {...}}`: 429 `budget_exceeded`,
   502 `model_error`, 400 `invalid_request_error`.
 - GET /v1/models: the run's model.
 - GET /v1/usage: the run's usage, budget and status so far (for agents that pace themselves).
@@ -210,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
             overrides["max_tokens"] = req["max_completion_tokens"]
         gw = self.server.gateway
         try:
-            meta = {f"requested_{k}": req[k] for k in ("model", "temperature", "seed")  # recorded, not obeyed
+            meta = {f"requested_{k}": req[k] for k in ("model", "temperature", "seed")  # recorded; see sampling.py
                     if isinstance(req.get(k), (str, int, float)) and not isinstance(req[k], bool)} or None
             result = gw.complete(req["messages"], source="socket", meta=meta, **overrides)
         except BudgetExceeded as e:

@@ -1,8 +1,9 @@
 """A small hostile scaffold for the attempt tests, copied as `main.py` next to a `plan.json`.
 
 Run in the real sandbox like any scaffold. It reads its attempt from task.json and follows the
-plan for that attempt: `calls` model calls (each asking for temperature 2.0, seed 7 and another
-model, which the host must not obey), then an `edit` [path, old, new] of the repository, then a
+plan for that attempt: `calls` model calls (each asking for seed 7 and another model, which the
+host must not obey, and for `temperature`, default 2.0, which the host holds between the attempt's
+temperature and its ceiling), then an `edit` [path, old, new] of the repository, then a
 `command` (e.g. a long sleep). It reports the sampling its task.json gave it as a `sampling`
 event (the run's trajectory keeps it as `agent_sampling`). Standard library only.
 """
@@ -25,8 +26,8 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.unix_path)
 
 
-def ask(n):
-    body = json.dumps({"model": "gpt-4o-the-expensive-one", "temperature": 2.0, "seed": 7,
+def ask(n, temperature):
+    body = json.dumps({"model": "gpt-4o-the-expensive-one", "temperature": temperature, "seed": 7,
                        "messages": [{"role": "user", "content": "call %d" % n}]})
     conn = UnixHTTPConnection(os.environ["SELFCODER_LLM_SOCKET"])
     conn.request("POST", "/v1/chat/completions", body=body, headers={"Content-Type": "application/json"})
@@ -53,7 +54,7 @@ def main(task_path):
     step = plan.get(str(sampling.get("attempt")), {})
     emit(type="sampling", **sampling)
     for n in range(step.get("calls", 1)):
-        if ask(n) == 429:
+        if ask(n, step.get("temperature", 2.0)) == 429:
             return finish("budget_exceeded")
     if step.get("edit"):
         path, old, new = step["edit"]

@@ -4,7 +4,8 @@ patches; a validated attempt stops the rest; concurrent attempts share one budge
 
 The scaffold here is attempt_scaffold.py (real sandbox, real gateway, real validation, scripted
 model): it follows a per-attempt plan and asks the model for temperature 2.0, seed 7 and another
-model every time, which the host must not obey."""
+model every time, which the host must not obey (the temperature it may raise, up to the host's
+ceiling `agent.max_temperature`)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def by_session(script_path: str) -> dict[str, list[dict]]:
 def test_each_attempt_gets_its_own_temperature_and_seed_in_task_json_and_every_request(setup, sandbox_root):
     task, settings, model = setup({n: {"calls": 2} for n in (1, 2, 3)})
     settings.agent.attempt_temperatures = [0.0, 0.6]
+    settings.agent.max_temperature = 0.0  # every call at exactly its attempt's temperature
     outcome = solve(task, settings, attempts=3)
     assert [r.status for r in outcome.attempts] == ["empty_patch"] * 3
     samplings = [r.sampling for r in outcome.attempts]
@@ -78,19 +80,31 @@ def test_each_attempt_gets_its_own_temperature_and_seed_in_task_json_and_every_r
         given = next(e for e in trajectory if e["type"] == "agent_sampling")  # what the scaffold read in task.json
         assert {k: given[k] for k in result.sampling} == result.sampling
         requests = [e for e in trajectory if e["type"] == "llm_request"]
-        assert [r["requested_temperature"] for r in requests] == [2.0, 2.0]  # asked for, not obeyed
+        assert [r["requested_temperature"] for r in requests] == [2.0, 2.0]  # asked for; max_temperature 0 holds it
         assert json.loads((result.run_dir / "result.json").read_text())["sampling"] == result.sampling
     sent = sorted(by_session(model).values(), key=len)
     expected = sorted([[(s["temperature"], s["seed"])] * 2 for s in samplings])
     assert sorted([(p["temperature"], p["seed"]) for p in params] for params in sent) == expected
 
 
-def test_a_scaffold_cannot_choose_its_temperature_seed_or_model(setup, sandbox_root):
+def test_a_scaffold_may_raise_its_temperature_up_to_the_hosts_ceiling_never_lower_it(setup, sandbox_root):
+    task, settings, model = setup({1: {"calls": 1, "temperature": 0.5}, 2: {"calls": 1, "temperature": 0.3},
+                                   3: {"calls": 1, "temperature": 2.0}}, replies=3)
+    settings.agent.attempt_temperatures, settings.agent.max_temperature = [0.0, 0.6], 0.8
+    outcome = solve(task, settings, attempts=3)
+    seeds = [r.sampling["seed"] for r in outcome.attempts]
+    sent = sorted((p["temperature"], p["seed"]) for [p] in by_session(model).values())
+    # asked 0.5 in a greedy attempt: 0.5; asked 0.3 in a 0.6 attempt: 0.6; asked 2.0: the ceiling
+    assert sent == sorted([(0.5, seeds[0]), (0.6, seeds[1]), (0.8, seeds[2])])
+
+
+def test_a_scaffold_cannot_choose_its_seed_or_model_or_pass_the_temperature_ceiling(setup, sandbox_root):
     task, settings, model = setup({1: {"calls": 1, "edit": FIX}})
     result = solve(task, settings).best
     assert result.status == "resolved", result.message
     [params] = [r["params"] for r in sent_requests(model)]
-    assert params["temperature"] == 0.0 and params["seed"] == result.sampling["seed"] != 7
+    assert params["temperature"] == settings.agent.max_temperature == 1.0  # asked 2.0
+    assert params["seed"] == result.sampling["seed"] != 7
     request, response = [e for e in read_jsonl(result.run_dir / "trajectory.jsonl") if e["type"].startswith("llm_r")]
     assert request["model"] == f"scripted/{model}" and request["requested_model"] == "gpt-4o-the-expensive-one"
     assert response["type"] == "llm_response" and response["text"] == "reply 0"

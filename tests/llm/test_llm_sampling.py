@@ -1,5 +1,6 @@
 """An attempt's sampling (temperature, seed) is imposed by the host on every model call: through
-the gateway's socket whatever a sandboxed agent asks for, through litellm to the scripted model,
+the gateway's socket whatever a sandboxed agent asks for (only a higher temperature, up to the
+host's ceiling), through litellm to the scripted model,
 and to an OpenAI-compatible server as llama.cpp's is (fake_llama_server.py records the bodies)."""
 
 from __future__ import annotations
@@ -50,6 +51,26 @@ def test_a_sandboxed_agent_gets_the_hosts_temperature_seed_and_model(script, tmp
     request = read_trajectory(log)[0]
     assert request["params"]["temperature"] == 0.7 and request["params"]["seed"] == 123456
     assert (request["requested_model"], request["requested_temperature"], request["requested_seed"]) == ("gpt-4o", 2.0, 7)
+
+
+def test_a_call_may_raise_the_attempts_temperature_up_to_the_ceiling_and_nothing_else():
+    hot = Sampling(attempt=2, of=3, temperature=0.7, seed=1, ceiling=1.0)
+    assert [hot.temperature_for(t) for t in (0.9, 1.5, 0.2, 0, None)] == [0.9, 1.0, 0.7, 0.7, 0.7]
+    for junk in ("1.0", True, float("nan"), float("inf"), -3, [1.0], {"t": 1}):
+        assert hot.temperature_for(junk) == 0.7, junk  # not a finite number above the attempt's: the attempt's
+    assert SAMPLING.temperature_for(2.0) == 0.7  # no ceiling given: exactly the attempt's
+    agent = Settings().agent
+    agent.max_temperature = 0.0
+    assert attempt_sampling(agent, 1, 1, "s").temperature_for(1.0) == 0.0  # max_temperature 0: every call greedy
+
+
+def test_only_what_the_call_asks_can_raise_the_temperature_not_the_models_default(script, tmp_path):
+    path = script(["one", "two"])
+    greedy = Sampling(attempt=1, of=1, temperature=0.0, seed=5, ceiling=1.0)
+    with Gateway(make_settings(scripted(path), model={"temperature": 0.9}), "run-g", sampling=greedy) as gw:
+        gw.complete(user("hi"))
+        gw.complete(user("again"), temperature=0.4)
+    assert [s["params"]["temperature"] for s in sent_requests(path)] == [0.0, 0.4]
 
 
 def test_without_an_attempt_the_callers_values_pass(script, tmp_path):
