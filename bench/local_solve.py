@@ -38,13 +38,13 @@ def agent_steps(run_dir: Path | None) -> int | None:
     return steps
 
 
-def snapshot_agent(node: str, scratch: Path) -> tuple[Path, str]:
-    """Copy the scaffold once, so edits to it during a long run do not mix versions; with its
-    git version (`+dirty` when its files differ from the commit)."""
+def snapshot_agent(node: str, scratch: Path, name: str = "agent") -> tuple[Path, str]:
+    """Copy the scaffold once (to scratch/name), so edits to it during a long run do not mix versions;
+    with its git version (`+dirty` when its files differ from the commit)."""
     from selfcoder.core.scaffold import resolve_scaffold
 
     source = resolve_scaffold(node)
-    copy = scratch / "agent"
+    copy = scratch / name
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     git = ["git", "-C", str(source)]
     commit = subprocess.run([*git, "log", "-1", "--format=%h", "--", "."], capture_output=True, text=True).stdout.strip()
@@ -53,11 +53,12 @@ def snapshot_agent(node: str, scratch: Path) -> tuple[Path, str]:
 
 
 def configure(model: str, agent: Path | str, max_steps: int, time_limit_s: float, sandbox: str | None = None,
-              runs_dir: Path | None = None):
-    """The user's settings with the benchmark's model, scaffold, caps and (absolute) runs dir."""
+              runs_dir: Path | None = None, env: dict[str, str] | None = None):
+    """The user's settings (read from `env`, default the process's) with the benchmark's model,
+    scaffold, caps and (absolute) runs dir."""
     from selfcoder.core.config import load_settings
 
-    settings = load_settings(None).settings
+    settings = load_settings(None, env).settings
     settings.model.name = model
     settings.agent.node = str(agent)
     settings.agent.max_steps = max_steps

@@ -6,7 +6,10 @@ repository and the task's problem statement:
 
 - selfcoder: the `selfcoder solve` path (bench/local_solve.py), `--attempts N`, scaffold `--agent`;
 - mini-swe-agent, pinned (bench/solve_rate_mini.py), in a venv of its own, with a config it ships;
-  the model's commands run in Docker (selfcoder's offline base image, no network).
+  the model's commands run in Docker (selfcoder's offline base image, no network);
+- `variant`: selfcoder with settings changed by `--variant SECTION.KEY=VALUE` (as the environment's
+  SELFCODER_SECTION__KEY would set them; `agent.node=DIR` for another scaffold): a change and its
+  baseline measured in one run, task by task back to back (`--systems selfcoder,variant`).
 
 Both talk to the same model (default: the local llama.cpp server, started once), with the same step
 and time caps per attempt. Both systems' patches are graded the same way, by selfcoder's eval on the
@@ -23,12 +26,14 @@ exact p on the paired outcomes (`--json`: the same as JSON; always in DIR/report
     .venv/bin/python bench/solve_rate.py --attempts 3 --agent archive/seed --out runs/sr --resume
     .venv/bin/python bench/solve_rate.py --root bench/small --split held_out --systems selfcoder
     .venv/bin/python bench/solve_rate.py --tasks median --max-steps 3 --json
+    .venv/bin/python bench/solve_rate.py --systems selfcoder,variant --variant agent.max_temperature=0 --attempts 5
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -45,9 +50,12 @@ import solve_rate_mini as mini  # noqa: E402  (the peer's side)
 from solve_rate_report import build, build_report, machine, render, render_header  # noqa: E402
 from solve_rate_tasks import Problem, load_tasks  # noqa: E402
 
-SYSTEMS = ("selfcoder", "mini")
+SYSTEMS = ("selfcoder", "variant", "mini")
 SAME_RUN = ("systems", "model", "attempts", "agent", "max_steps", "time_limit_s", "mini_time_limit_s", "mini_config",
-            "mini_temperature")
+            "mini_temperature", "variant")
+# what the benchmark sets for every system alike: a variant may not change it
+FIXED_BY_THE_BENCHMARK = {"model.name": "--model", "agent.max_steps": "--max-steps", "agent.time_limit_s": "--time-limit",
+                          "sandbox.backend": "--sandbox", "run.runs_dir": "its --out"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -56,7 +64,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--split", default=None, help="only this half of ROOT/split.json (search or held_out)")
     ap.add_argument("--tasks", nargs="*", default=None, help="only these tasks (directory names or instance ids)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N tasks")
-    ap.add_argument("--systems", default="selfcoder,mini", help="comma-separated: selfcoder, mini (default both)")
+    ap.add_argument("--systems", default="selfcoder,mini",
+                    help="comma-separated: selfcoder, variant, mini (default selfcoder,mini)")
+    ap.add_argument("--variant", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="a setting of the `variant` system (selfcoder with it changed), repeatable; "
+                         "e.g. agent.max_temperature=0, agent.node=DIR")
     ap.add_argument("--model", default="local", help="model for both systems, as for `selfcoder solve --model` (default local)")
     ap.add_argument("--attempts", type=int, default=1, help="selfcoder's attempts per task (default 1)")
     ap.add_argument("--agent", default="seed", help="selfcoder's scaffold: archive node or directory (default seed)")
@@ -85,7 +97,21 @@ def run_config(args) -> dict:
     return {"systems": args.systems_list, "model": args.model, "attempts": args.attempts, "agent": args.agent,
             "max_steps": args.max_steps, "time_limit_s": args.time_limit, "mini_time_limit_s": args.mini_time_limit,
             "mini_config": args.mini_config,
-            "mini_temperature": args.mini_temperature}
+            "mini_temperature": args.mini_temperature, "variant": args.variant}
+
+
+def variant_env(pairs: list[str]) -> dict[str, str]:
+    """`SECTION.KEY=VALUE` pairs as the environment variables selfcoder's settings read."""
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not section or not name:
+            raise UsageError(f"--variant {pair!r}: give SECTION.KEY=VALUE, e.g. agent.max_temperature=0")
+        if key.strip() in FIXED_BY_THE_BENCHMARK:
+            raise UsageError(f"--variant {key.strip()}: the benchmark sets it for every system ({FIXED_BY_THE_BENCHMARK[key.strip()]})")
+        env[f"SELFCODER_{section.upper()}__{name.upper()}"] = value
+    return env
 
 
 def open_out(args) -> Path:
@@ -101,6 +127,7 @@ def open_out(args) -> Path:
             raise UsageError(f"{out} holds an earlier run: add --resume to go on with it, or choose another --out")
         before = json.loads(saved.read_text())
         before.setdefault("mini_time_limit_s", before.get("time_limit_s"))  # made before the option: --time-limit
+        before.setdefault("variant", [])  # made before the option
         changed = [k for k in SAME_RUN if before.get(k) != config.get(k)]
         if changed:
             raise UsageError(f"{out} was run with other options ({', '.join(f'{k} {before.get(k)}' for k in changed)}): "
@@ -120,6 +147,12 @@ class Bench:
         self.lease = None
         self.settings = local_solve.configure(args.model, args.agent, args.max_steps, args.time_limit, args.sandbox,
                                               runs_dir=out / "runs" / "selfcoder")
+        self.variant = None
+        if "variant" in args.systems_list:
+            env = variant_env(args.variant)
+            agent = env.pop("SELFCODER_AGENT__NODE", args.agent)
+            self.variant = local_solve.configure(args.model, agent, args.max_steps, args.time_limit, args.sandbox,
+                                                 runs_dir=out / "runs" / "variant", env={**os.environ, **env})
         self.versions: dict[str, str] = {}
 
     def prepare(self) -> None:
@@ -128,6 +161,11 @@ class Bench:
             copy, version = local_solve.snapshot_agent(args.agent, self.scratch)
             self.settings.agent.node = str(copy)
             self.versions["scaffold"] = f"{args.agent} {version}"
+        if self.variant is not None:
+            node = self.variant.agent.node
+            copy, version = local_solve.snapshot_agent(node, self.scratch, "agent-variant")
+            self.variant.agent.node = str(copy)
+            self.versions["variant_scaffold"] = f"{node} {version}"
         if "mini" in args.systems_list:
             mini.check_docker(self.settings.sandbox.image)
             self.mini_python = mini.ensure_mini(log=lambda line: print(line, flush=True))
@@ -164,8 +202,9 @@ class Bench:
     def run_system(self, system: str, problem: Problem) -> dict:
         task = problem.task
         run_dir = self.out / "runs" / system / task.instance_id
-        if system == "selfcoder":
-            return local_solve.solve_one(task, self.settings, self.scratch, self.args.attempts, run_dir)
+        if system in ("selfcoder", "variant"):
+            settings = self.settings if system == "selfcoder" else self.variant
+            return local_solve.solve_one(task, settings, self.scratch, self.args.attempts, run_dir)
         repo = local_solve.copy_repo(Path(task.repo_path), self.scratch / "mini" / task.instance_id)
         return mini.solve_one(self.mini_python, repo, task.problem_statement, self.endpoint,
                               image=self.settings.sandbox.image, max_steps=self.args.max_steps,
@@ -227,6 +266,17 @@ def main(argv: list[str] | None = None) -> int:
         unknown = sorted(set(args.systems_list) - set(SYSTEMS))
         if unknown or not args.systems_list:
             raise UsageError(f"unknown system(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(SYSTEMS)}")
+        if ("variant" in args.systems_list) != bool(args.variant):
+            raise UsageError("the variant system needs its settings (--variant SECTION.KEY=VALUE), and --variant "
+                             "needs `variant` in --systems")
+        if args.variant:  # a bad setting is one line before anything is written
+            from selfcoder.core.config import load_settings
+            from selfcoder.core.errors import ConfigError
+
+            try:
+                load_settings(None, {**os.environ, **variant_env(args.variant)})
+            except ConfigError as e:
+                raise UsageError(f"--variant: {str(e).removeprefix('environment: ')}") from None
         args.mini_time_limit = args.time_limit if args.mini_time_limit is None else args.mini_time_limit
         if args.attempts < 1 or args.max_steps < 1 or args.time_limit <= 0 or args.mini_time_limit <= 0:
             raise UsageError("--attempts and --max-steps must be at least 1, --time-limit and --mini-time-limit above 0")

@@ -106,11 +106,42 @@ def test_resume_goes_on_where_a_killed_run_stopped(bench_env, capsys):
     (["--split", "held_out"], "split.json does not exist"),
     (["--attempts", "0"], "--attempts and --max-steps must be at least 1"),
     (["--mini-time-limit", "0"], "--mini-time-limit above 0"),
+    (["--systems", "selfcoder,variant"], "the variant system needs its settings"),
+    (["--variant", "agent.max_temperature=0"], "--variant needs `variant` in --systems"),
+    (["--systems", "variant", "--variant", "agent.max_steps=30"], "the benchmark sets it for every system (--max-steps)"),
+    (["--systems", "variant", "--variant", "model.name=gpt-4o"], "the benchmark sets it for every system (--model)"),
+    (["--systems", "variant", "--variant", "max_temperature=0"], "give SECTION.KEY=VALUE"),
+    (["--systems", "variant", "--variant", "agent.max_temperature=hot"], "--variant: agent.max_temperature = 'hot'"),
+    (["--systems", "variant", "--variant", "agent.no_such=1"], "unknown setting 'agent.no_such'"),
 ])
 def test_mistakes_are_one_line_errors(bench_env, capsys, argv, message):
     code, _, err = run([*argv, "--out", str(bench_env / "out")], capsys)
     assert code == 2 and err.startswith("error: ") and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_variant_runs_with_its_settings_beside_the_baseline_on_each_task(bench_env, capsys):
+    """--systems selfcoder,variant: the same tasks, back to back, the variant with its setting changed."""
+    out = bench_env / "out"
+    model = scripted(bench_env / "sc.yaml", MEDIAN_FIX)
+    code, stdout, err = run(["--systems", "selfcoder,variant", "--variant", "agent.attempt_temperatures=[0.5]",
+                             "--tasks", "median", "--model", model, "--max-steps", "3", "--time-limit", "120",
+                             "--out", str(out), "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(stdout[stdout.index("\n{") + 1:])
+    assert report["config"]["variant"] == ["agent.attempt_temperatures=[0.5]"]
+    assert report["paired"]["first"] == "selfcoder" and report["paired"]["second"] == "variant"
+    assert report["tasks"][0]["selfcoder"]["resolved"] and report["tasks"][0]["variant"]["resolved"]
+    temperatures = {system: json.loads(next((out / "runs" / system).rglob("result.json")).read_text())["sampling"]["temperature"]
+                    for system in ("selfcoder", "variant")}
+    assert temperatures == {"selfcoder": 0.0, "variant": 0.5}
+    sent = [json.loads(line)["params"]["temperature"] for line in (bench_env / "sc.yaml.sent.jsonl").read_text().splitlines()]
+    assert sorted(sent) == [0.0, 0.5]
+    # resuming with another variant is refused: it would mix two configurations in one table
+    code, _, err = run(["--systems", "selfcoder,variant", "--variant", "agent.attempt_temperatures=[0.9]", "--tasks",
+                        "median", "--model", model, "--max-steps", "3", "--time-limit", "120", "--out", str(out),
+                        "--resume"], capsys)
+    assert code == 2 and "variant" in err and len(err.strip().splitlines()) == 1
 
 
 def test_no_local_model_installed_is_one_line(bench_env, capsys, monkeypatch):
