@@ -14,10 +14,12 @@ Run on its own, this is `bench/solve_rate.py --systems selfcoder` (same options)
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +84,19 @@ def warm_local_model(settings) -> tuple[object | None, float]:
     t0 = time.monotonic()
     lease = local_server.acquire(settings.local_model)
     return lease, time.monotonic() - t0
+
+
+def wait_until_idle(lease, timeout_s: float = 1800.0) -> float:
+    """Wait until the local server has finished what it is computing (a reply a run gave up on,
+    which a non-streamed client cannot cancel) by asking it for one token; its seconds. Between two
+    runs, so no run pays for the one before it."""
+    request = urllib.request.Request(
+        f"{lease.state.api_base}/completions", data=json.dumps({"prompt": "1", "max_tokens": 1}).encode(),
+        headers={"Authorization": f"Bearer {lease.state.api_key}", "Content-Type": "application/json"})
+    t0 = time.monotonic()
+    with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+        reply.read()
+    return time.monotonic() - t0
 
 
 def copy_repo(source: Path, dest: Path) -> Path:

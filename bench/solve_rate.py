@@ -52,7 +52,7 @@ from solve_rate_tasks import Problem, load_tasks  # noqa: E402
 
 SYSTEMS = ("selfcoder", "variant", "mini")
 SAME_RUN = ("systems", "model", "attempts", "agent", "max_steps", "time_limit_s", "mini_time_limit_s", "mini_config",
-            "mini_temperature", "variant")
+            "mini_temperature", "mini_max_tokens", "variant")
 # what the benchmark sets for every system alike: a variant may not change it
 FIXED_BY_THE_BENCHMARK = {"model.name": "--model", "agent.max_steps": "--max-steps", "agent.time_limit_s": "--time-limit",
                           "sandbox.backend": "--sandbox", "run.runs_dir": "its --out"}
@@ -80,6 +80,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--sandbox", default=None, help="selfcoder's sandbox backend and the grading's (default: settings)")
     ap.add_argument("--mini-config", default=mini.DEFAULT_CONFIG, help=f"a config mini ships (default {mini.DEFAULT_CONFIG})")
     ap.add_argument("--mini-temperature", type=float, default=0.0, help="mini's sampling temperature (default 0, as selfcoder's first attempt)")
+    ap.add_argument("--mini-max-tokens", type=int, default=None,
+                    help="the longest reply mini may ask for (default: selfcoder's model.max_tokens, the same cap per "
+                         "reply; 0: none, as mini's own config: a runaway reply then runs to the end of the context)")
     ap.add_argument("--mini-model", default=None, help="litellm model name for mini when --model is not local (e.g. openai/NAME)")
     ap.add_argument("--mini-api-base", default=None, help="API base URL for mini when --model is not local")
     ap.add_argument("--mini-api-key", default="x", help="API key for --mini-api-base")
@@ -97,7 +100,7 @@ def run_config(args) -> dict:
     return {"systems": args.systems_list, "model": args.model, "attempts": args.attempts, "agent": args.agent,
             "max_steps": args.max_steps, "time_limit_s": args.time_limit, "mini_time_limit_s": args.mini_time_limit,
             "mini_config": args.mini_config,
-            "mini_temperature": args.mini_temperature, "variant": args.variant}
+            "mini_temperature": args.mini_temperature, "mini_max_tokens": args.mini_max_tokens, "variant": args.variant}
 
 
 def variant_env(pairs: list[str]) -> dict[str, str]:
@@ -128,6 +131,7 @@ def open_out(args) -> Path:
         before = json.loads(saved.read_text())
         before.setdefault("mini_time_limit_s", before.get("time_limit_s"))  # made before the option: --time-limit
         before.setdefault("variant", [])  # made before the option
+        before.setdefault("mini_max_tokens", 0)  # made before the option: mini's replies were not capped
         changed = [k for k in SAME_RUN if before.get(k) != config.get(k)]
         if changed:
             raise UsageError(f"{out} was run with other options ({', '.join(f'{k} {before.get(k)}' for k in changed)}): "
@@ -209,7 +213,7 @@ class Bench:
         return mini.solve_one(self.mini_python, repo, task.problem_statement, self.endpoint,
                               image=self.settings.sandbox.image, max_steps=self.args.max_steps,
                               time_limit_s=self.args.mini_time_limit, run_dir=run_dir, config=self.args.mini_config,
-                              temperature=self.args.mini_temperature)
+                              temperature=self.args.mini_temperature, max_tokens=self.args.mini_max_tokens or None)
 
     def grade(self, system: str, problem: Problem, patch: str) -> dict:
         """selfcoder's eval on the task set's instance: the same grading for both systems."""
@@ -243,6 +247,8 @@ class Bench:
                 if task_id in results[system]:
                     continue
                 row = {"task": task_id, "system": system, **self.run_system(system, problem)}
+                if self.lease is not None:  # a reply the run gave up on may still be computing: not the next run's time
+                    row["server_busy_after_s"] = round(local_solve.wait_until_idle(self.lease), 1)
                 row.update(self.grade(system, problem, row["patch"]))
                 row["resolved"] = row["outcome"] == "resolved"
                 self.save(system, row)
@@ -250,7 +256,9 @@ class Bench:
                 steps = "-" if row["steps"] is None else row["steps"]
                 print(f"[{i}/{total}] {problem.name:<20} {system:<10} {'SOLVED' if row['resolved'] else row['outcome']:<12}"
                       f"{row['seconds']:>7.1f} s {row['tokens']:>7} tokens {steps:>3} steps  "
-                      f"({row['exit'] or row['status']}{': ' + row['message'][:80] if row['message'] else ''})",
+                      f"({row['exit'] or row['status']}{': ' + row['message'][:80] if row['message'] else ''})"
+                      + (f" [server busy {row['server_busy_after_s']:.0f} s after the run]"
+                         if row.get("server_busy_after_s", 0) >= 5 else ""),
                       flush=True)
         return results
 
@@ -278,8 +286,14 @@ def main(argv: list[str] | None = None) -> int:
             except ConfigError as e:
                 raise UsageError(f"--variant: {str(e).removeprefix('environment: ')}") from None
         args.mini_time_limit = args.time_limit if args.mini_time_limit is None else args.mini_time_limit
+        if args.mini_max_tokens is None:
+            from selfcoder.core.config import load_settings
+
+            args.mini_max_tokens = load_settings(None).settings.model.max_tokens
         if args.attempts < 1 or args.max_steps < 1 or args.time_limit <= 0 or args.mini_time_limit <= 0:
             raise UsageError("--attempts and --max-steps must be at least 1, --time-limit and --mini-time-limit above 0")
+        if args.mini_max_tokens < 0:
+            raise UsageError("--mini-max-tokens must be 0 (no cap) or more")
         out = open_out(args)
         bench = Bench(args, out, scratch)
         bench.problems = load_tasks(args.root, out, split=args.split, names=args.tasks, limit=args.limit,

@@ -128,15 +128,18 @@ def git_base(repo: Path) -> str:
 
 
 def solve_one(python: Path, repo: Path, problem: str, endpoint: Endpoint, *, image: str, max_steps: int,
-              time_limit_s: float, run_dir: Path, config: str = DEFAULT_CONFIG, temperature: float = 0.0) -> dict:
-    """mini-swe-agent on a copy `repo` (consumed): its patch, wall seconds, tokens, steps, exit status."""
+              time_limit_s: float, run_dir: Path, config: str = DEFAULT_CONFIG, temperature: float = 0.0,
+              max_tokens: int | None = None) -> dict:
+    """mini-swe-agent on a copy `repo` (consumed): its patch, wall seconds, tokens, steps, exit status;
+    `max_tokens` caps each reply (None: mini's own config, no cap)."""
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     token = uuid.uuid4().hex[:12]
     spec = {"repo": str(repo), "problem": problem, "base_commit": git_base(repo), "image": image,
             "config": config, "model_class": MODEL_CLASSES.get(config, ""), "model_name": endpoint.model,
-            "model_kwargs": {"api_base": endpoint.api_base, "temperature": temperature, "drop_params": True},
+            "model_kwargs": {"api_base": endpoint.api_base, "temperature": temperature, "drop_params": True,
+                             **({"max_tokens": max_tokens} if max_tokens else {})},
             "step_limit": max_steps, "time_limit_s": time_limit_s, "run_args": run_args(token),
             "trajectory": str(run_dir / "trajectory.json"), "result": str(run_dir / "result.json")}
     spec_path = run_dir / "spec.json"

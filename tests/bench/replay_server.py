@@ -4,7 +4,8 @@ mini-swe-agent runs in its own venv and process and reaches its model through it
 HTTP, so selfcoder's in-process scripted provider cannot serve it; this server plays the same role
 (replies in order, every request recorded) at a URL. Requests without the expected API key, and
 requests after the last reply, get 401, which mini treats as final (no retries). A reply given as
-(text, seconds) is sent after that delay: a model call that runs past a time limit.
+(text, seconds) is sent after that delay: a model call that runs past a time limit. With
+`one_at_a_time`, like llama-cpp-python's server, a request waits until the one before it is answered.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 
 class ReplayServer:
-    def __init__(self, replies: list, api_key: str = "replay-key"):
+    def __init__(self, replies: list, api_key: str = "replay-key", one_at_a_time: bool = False):
         self.replies, self.api_key = list(replies), api_key
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -54,7 +55,7 @@ class ReplayServer:
                               "total_tokens": prompt + len(text) // 4 + 1},
                 })
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = (HTTPServer if one_at_a_time else ThreadingHTTPServer)(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True  # closing never waits for a delayed reply
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

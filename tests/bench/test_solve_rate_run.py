@@ -11,8 +11,10 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -144,6 +146,26 @@ def test_a_variant_runs_with_its_settings_beside_the_baseline_on_each_task(bench
     assert code == 2 and "variant" in err and len(err.strip().splitlines()) == 1
 
 
+def test_the_next_run_does_not_pay_for_a_reply_the_last_one_gave_up_on():
+    """A non-streamed client that gives up (mini at its time limit) cannot stop the server's reply;
+    solve_rate waits for the server between runs, so the next run's clock starts on an idle server."""
+    import local_solve
+
+    with ReplayServer([("a runaway reply", 2.0), "1"], api_key="k", one_at_a_time=True) as server:
+        def give_up():
+            request = urllib.request.Request(f"{server.api_base}/chat/completions", data=b'{"messages": []}',
+                                             headers={"Authorization": "Bearer k"})
+            with pytest.raises(OSError):  # timed out
+                urllib.request.urlopen(request, timeout=0.3)
+
+        give_up()
+        lease = SimpleNamespace(state=SimpleNamespace(api_base=server.api_base, api_key="k"))
+        t0 = time.monotonic()
+        waited = local_solve.wait_until_idle(lease)
+        assert 1.0 < waited <= time.monotonic() - t0 + 0.01  # the rest of the abandoned reply
+    assert len(server.requests) == 2 and server.requests[1]["max_tokens"] == 1
+
+
 def test_no_local_model_installed_is_one_line(bench_env, capsys, monkeypatch):
     monkeypatch.setenv("SELFCODER_CACHE_DIR", str(bench_env / "cache"))  # no server state, no model here
     (bench_env / "no-user-config.toml").write_text(f'[local_model]\nmodels_dir = "{bench_env / "models"}"\n')
@@ -198,6 +220,7 @@ def test_both_systems_solve_one_task_side_by_side(bench_env, capsys):
     # mini ran with its own shipped config, against the model server it was pointed at
     assert len(server.requests) == 2 and "mswea_bash_command" in server.requests[0]["messages"][0]["content"]
     assert server.requests[0]["temperature"] == 0
+    assert server.requests[0]["max_tokens"] == 2048  # the same cap per reply as selfcoder's (model.max_tokens)
     run_files = (bench_env / "out" / "runs" / "mini").rglob("*")
     assert not [f for f in run_files if f.is_file() and "replay-key" in f.read_text(errors="replace")]  # no API key kept
     # the model's command ran in the container, not here, and the container is gone
