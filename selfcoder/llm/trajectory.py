@@ -30,10 +30,12 @@ class TrajectoryLog:
         line.update({k: v for k, v in record.items() if k != "type"})
         text = json.dumps(line, ensure_ascii=False, default=str)
         with self._lock:
-            if self._file.closed:
-                self._file = self.path.open("a", encoding="utf-8")
-            self._file.write(text + "\n")
-            self._file.flush()
+            if self._file.closed:  # a late record (a model call that outlived its run): kept, the file not held open
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(text + "\n")
+            else:
+                self._file.write(text + "\n")
+                self._file.flush()
         return line
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -171,6 +172,18 @@ def test_trajectory_lines_stay_whole_under_concurrent_appends(tmp_path):
         t.join()
     records = read_jsonl(tmp_path / "t.jsonl")
     assert len(records) == 400 and all(r["type"] == "x" and len(r["pad"]) == 5000 for r in records)
+
+
+def test_a_record_after_close_is_kept_without_holding_the_file_open(tmp_path):
+    """A model call that outlived its run writes its end after the run closed the log: the record is
+    kept, and no file stays open (a long-lived server ran out of descriptors that way)."""
+    log = TrajectoryLog(tmp_path / "t.jsonl")
+    log.append({"type": "llm_request"})
+    log.close()
+    before = len(os.listdir("/proc/self/fd"))
+    log.append({"type": "llm_error", "error": "timed out"})
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert [r["type"] for r in read_jsonl(tmp_path / "t.jsonl")] == ["llm_request", "llm_error"]
 
 
 def test_malformed_script_inside_a_run_is_a_recorded_status(tmp_path):
