@@ -86,17 +86,21 @@ def warm_local_model(settings) -> tuple[object | None, float]:
     return lease, time.monotonic() - t0
 
 
-def wait_until_idle(lease, timeout_s: float = 1800.0) -> float:
+def wait_until_idle(lease, timeout_s: float = 1800.0) -> float | None:
     """Wait until the local server has finished what it is computing (a reply a run gave up on,
-    which a non-streamed client cannot cancel) by asking it for one token; its seconds. Between two
-    runs, so no run pays for the one before it."""
+    which a non-streamed client cannot cancel) by asking it for one token; its seconds (None when
+    the server did not answer: the next run reports that itself). Between two runs, so no run pays
+    for the one before it."""
     request = urllib.request.Request(
         f"{lease.state.api_base}/completions", data=json.dumps({"prompt": "1", "max_tokens": 1}).encode(),
         headers={"Authorization": f"Bearer {lease.state.api_key}", "Content-Type": "application/json"})
     t0 = time.monotonic()
-    with urllib.request.urlopen(request, timeout=timeout_s) as reply:
-        reply.read()
-    return time.monotonic() - t0
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+            reply.read()
+    except OSError:
+        return None
+    return round(time.monotonic() - t0, 1)
 
 
 def copy_repo(source: Path, dest: Path) -> Path:

@@ -54,7 +54,8 @@ SYSTEMS = ("selfcoder", "variant", "mini")
 SAME_RUN = ("systems", "model", "attempts", "agent", "max_steps", "time_limit_s", "mini_time_limit_s", "mini_config",
             "mini_temperature", "mini_max_tokens", "variant")
 # what the benchmark sets for every system alike: a variant may not change it
-FIXED_BY_THE_BENCHMARK = {"model.name": "--model", "agent.max_steps": "--max-steps", "agent.time_limit_s": "--time-limit",
+FIXED_BY_THE_BENCHMARK = {"model.name": "--model", "model.api_base": "--model", "agent.max_steps": "--max-steps",
+                          "agent.time_limit_s": "--time-limit", "agent.attempts": "--attempts",
                           "sandbox.backend": "--sandbox", "run.runs_dir": "its --out"}
 
 
@@ -113,6 +114,8 @@ def variant_env(pairs: list[str]) -> dict[str, str]:
             raise UsageError(f"--variant {pair!r}: give SECTION.KEY=VALUE, e.g. agent.max_temperature=0")
         if key.strip() in FIXED_BY_THE_BENCHMARK:
             raise UsageError(f"--variant {key.strip()}: the benchmark sets it for every system ({FIXED_BY_THE_BENCHMARK[key.strip()]})")
+        if section.strip() == "local_model":
+            raise UsageError(f"--variant {key.strip()}: every system shares the one model server the benchmark starts")
         env[f"SELFCODER_{section.upper()}__{name.upper()}"] = value
     return env
 
@@ -248,7 +251,7 @@ class Bench:
                     continue
                 row = {"task": task_id, "system": system, **self.run_system(system, problem)}
                 if self.lease is not None:  # a reply the run gave up on may still be computing: not the next run's time
-                    row["server_busy_after_s"] = round(local_solve.wait_until_idle(self.lease), 1)
+                    row["server_busy_after_s"] = local_solve.wait_until_idle(self.lease)
                 row.update(self.grade(system, problem, row["patch"]))
                 row["resolved"] = row["outcome"] == "resolved"
                 self.save(system, row)
@@ -258,7 +261,7 @@ class Bench:
                       f"{row['seconds']:>7.1f} s {row['tokens']:>7} tokens {steps:>3} steps  "
                       f"({row['exit'] or row['status']}{': ' + row['message'][:80] if row['message'] else ''})"
                       + (f" [server busy {row['server_busy_after_s']:.0f} s after the run]"
-                         if row.get("server_busy_after_s", 0) >= 5 else ""),
+                         if (row.get("server_busy_after_s") or 0) >= 5 else ""),
                       flush=True)
         return results
 
