@@ -109,13 +109,14 @@ def variant_env(pairs: list[str]) -> dict[str, str]:
     env = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        section, dot, name = key.strip().partition(".")
+        key = key.strip()
+        section, dot, name = key.partition(".")
         if not sep or not dot or not section or not name:
             raise UsageError(f"--variant {pair!r}: give SECTION.KEY=VALUE, e.g. agent.max_temperature=0")
-        if key.strip() in FIXED_BY_THE_BENCHMARK:
-            raise UsageError(f"--variant {key.strip()}: the benchmark sets it for every system ({FIXED_BY_THE_BENCHMARK[key.strip()]})")
-        if section.strip() == "local_model":
-            raise UsageError(f"--variant {key.strip()}: every system shares the one model server the benchmark starts")
+        if key in FIXED_BY_THE_BENCHMARK:
+            raise UsageError(f"--variant {key}: the benchmark sets it for every system ({FIXED_BY_THE_BENCHMARK[key]})")
+        if section == "local_model":
+            raise UsageError(f"--variant {key}: every system shares the one model server the benchmark starts")
         env[f"SELFCODER_{section.upper()}__{name.upper()}"] = value
     return env
 
@@ -156,7 +157,7 @@ class Bench:
                                               runs_dir=out / "runs" / "selfcoder")
         self.variant = None
         if "variant" in args.systems_list:
-            env = variant_env(args.variant)
+            env = dict(args.variant_env)
             agent = env.pop("SELFCODER_AGENT__NODE", args.agent)
             self.variant = local_solve.configure(args.model, agent, args.max_steps, args.time_limit, args.sandbox,
                                                  runs_dir=out / "runs" / "variant", env={**os.environ, **env})
@@ -280,18 +281,17 @@ def main(argv: list[str] | None = None) -> int:
         if ("variant" in args.systems_list) != bool(args.variant):
             raise UsageError("the variant system needs its settings (--variant SECTION.KEY=VALUE), and --variant "
                              "needs `variant` in --systems")
-        if args.variant:  # a bad setting is one line before anything is written
-            from selfcoder.core.config import load_settings
-            from selfcoder.core.errors import ConfigError
+        from selfcoder.core.config import load_settings
+        from selfcoder.core.errors import ConfigError
 
+        args.variant_env = variant_env(args.variant)
+        if args.variant_env:  # a bad setting is one line before anything is written
             try:
-                load_settings(None, {**os.environ, **variant_env(args.variant)})
+                load_settings(None, {**os.environ, **args.variant_env})
             except ConfigError as e:
                 raise UsageError(f"--variant: {str(e).removeprefix('environment: ')}") from None
         args.mini_time_limit = args.time_limit if args.mini_time_limit is None else args.mini_time_limit
         if args.mini_max_tokens is None:
-            from selfcoder.core.config import load_settings
-
             args.mini_max_tokens = load_settings(None).settings.model.max_tokens
         if args.attempts < 1 or args.max_steps < 1 or args.time_limit <= 0 or args.mini_time_limit <= 0:
             raise UsageError("--attempts and --max-steps must be at least 1, --time-limit and --mini-time-limit above 0")

@@ -166,8 +166,7 @@ def test_the_next_run_does_not_pay_for_a_reply_the_last_one_gave_up_on():
         waited = local_solve.wait_until_idle(lease)
         assert 1.0 < waited <= time.monotonic() - t0 + 0.1  # the rest of the abandoned reply
     assert len(server.requests) == 2 and server.requests[1]["max_tokens"] == 1
-    gone = SimpleNamespace(state=SimpleNamespace(api_base=server.api_base, api_key="k"))
-    assert local_solve.wait_until_idle(gone) is None  # the server went away: the next run will say so
+    assert local_solve.wait_until_idle(lease) is None  # the server went away: the next run will say so
 
 
 def test_no_local_model_installed_is_one_line(bench_env, capsys, monkeypatch):
