@@ -14,13 +14,16 @@ search never saw.
    0.2-0.8): a task the root always or never solves cannot tell a better child from a worse one.
    OUT/calibration.json holds every task's count; OUT/search-calibrated.jsonl the chosen set.
 3. `selfcoder evolve` on the search set (archive OUT/archive; hgm; --max-evals / --max-nodes /
-   --max-usd are the budget; --scope which files a child may change), resumable.
+   --max-usd are the budget; --scope which files a child may change; --diagnosis-view focused: the
+   diagnosis model sees the host's finding about a failed run and the one agent file it points
+   to), resumable.
 4. `selfcoder archive compare best seed` on the held-out set (OUT/archive/compare/...), resumable.
 5. The result: nodes made / valid / invalid / failed, nodes evaluated, the best node and its
    diff, held-out solve rates with 95 % Wilson intervals, the exact McNemar p (and whether the
    set can reach p < 0.05 at all), printed and written to OUT/result.json and OUT/result.md.
 
-Every agent run has the caps of bench/solve_rate.py (--max-steps 10, --time-limit 120 s per run).
+Every agent run has the caps of bench/solve_rate.py (--max-steps 10, --time-limit 120 s per run),
+except a parent's run on its own code (--modify-time-limit, default 600 s).
 Every step is a selfcoder command run as a user runs it; a Ctrl-C or a kill loses nothing
 finished: run the same command with --resume.
 """
@@ -185,6 +188,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-steps", type=int, default=10, help="steps per agent run (default 10, as bench/solve_rate.py)")
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per agent run (default 120)")
+    ap.add_argument("--modify-time-limit", type=float, default=600.0,
+                    help="seconds for a parent's run on its own code (default 600: on 2 cores a scaffold's first prompt "
+                         "alone takes about a minute, and 120 s left no time for an edit)")
+    ap.add_argument("--diagnosis-view", choices=("full", "focused"), default="focused",
+                    help="what the diagnosis model is shown (default focused: the host's finding and its one agent file; "
+                         "shown the whole failed run, the 1.5B model wrote a fix for the task instead)")
     ap.add_argument("--calibrate", type=int, default=3, metavar="K",
                     help="run the root K times on each search task and search on those it solves sometimes (default 3; 0: all)")
     ap.add_argument("--band", type=float, nargs=2, default=(0.2, 0.8), metavar=("LOW", "HIGH"),
@@ -198,8 +207,8 @@ def main(argv: list[str]) -> int:
     low, high = args.band
     if not 0 <= low <= high <= 1:
         ap.error(f"--band {low:g} {high:g}: give 0 <= LOW <= HIGH <= 1")
-    if args.calibrate < 0 or args.max_steps < 1 or args.time_limit <= 0:
-        ap.error("--calibrate must be 0 or more, --max-steps and --time-limit more than 0")
+    if args.calibrate < 0 or args.max_steps < 1 or args.time_limit <= 0 or args.modify_time_limit < 1:
+        ap.error("--calibrate must be 0 or more, --max-steps and --time-limit more than 0, --modify-time-limit 1 or more")
     AGENT_ENV.update(SELFCODER_AGENT__MAX_STEPS=str(args.max_steps), SELFCODER_AGENT__TIME_LIMIT_S=str(args.time_limit))
     out = args.out.resolve()
     archive = out / "archive"
@@ -217,6 +226,7 @@ def main(argv: list[str]) -> int:
     models = [*(["--diagnosis-model", args.diagnosis_model] if args.diagnosis_model else []),
               *(["--modify-model", args.modify_model] if args.modify_model else [])]
     limits = ["--max-evals", str(args.max_evals), "--max-nodes", str(args.max_nodes), "--workers", str(args.workers),
+              "--modify-time-limit", str(args.modify_time_limit),
               *(["--max-usd", str(args.max_usd)] if args.max_usd is not None else [])]
     calibration = None
     if (out / "search-calibrated.jsonl").is_file() or (args.calibrate and not (archive / "archive.db").exists()):
@@ -232,6 +242,7 @@ def main(argv: list[str]) -> int:
                   "--model", args.model, *models)
     else:
         selfcoder("evolve", "--archive", str(archive), "--tasks", str(search), "--policy", "hgm", "--scope", args.scope,
+                  "--diagnosis-view", args.diagnosis_view,
                   *limits, *where, "--model", args.model, *models,
                   *(["--admission-tests", args.admission_tests] if args.admission_tests else []))
     summary = archive_summary(archive)

@@ -32,6 +32,8 @@ def evolve_command(
     model: Optional[str] = typer.Option(None, "--model", help="The agents' model (evaluations, self-modification)."),
     diagnosis_model: Optional[str] = typer.Option(None, "--diagnosis-model", help="The model that diagnoses failures on the host (default: --model)."),
     modify_model: Optional[str] = typer.Option(None, "--modify-model", help="The model the parent agent uses while editing its own code (default: --model)."),
+    modify_time_limit: Optional[float] = typer.Option(None, "--modify-time-limit", min=1, help="Seconds for the parent's run on its own code (default: the agent's time limit, as an evaluation). Stored in the archive."),
+    diagnosis_view: Optional[str] = typer.Option(None, "--diagnosis-view", help="What the diagnosis model is shown: full (default: the task, the grading, the steps, the patch, the agent's files, and the host's finding about the run) or focused (the host's finding and the one agent file it points to, nothing of the task: for a small model, which otherwise writes a fix for the task). Fixed when the archive is made."),
     scope: Optional[str] = typer.Option(None, "--scope", help="Which files a child may change, as the seed's surface.toml declares them: config, prompts, policies (default: settings, prompts and policy files, the edits a small model can make) or all (the loop too, for a strong model). Fixed when the archive is made."),
     small: Optional[int] = typer.Option(None, "--small", min=0, help="dgm staged evaluation: the first N tasks are the first stage (0: all)."),
     admission_tests: Optional[str] = typer.Option(None, "--admission-tests", help="Command a child's own tests run with (in a sandbox, in the child's directory)."),
@@ -56,7 +58,8 @@ def evolve_command(
     start = open_search(archive_dir, resume=resume, tasks_file=tasks_file, scope=scope, seed=seed,
                         max_usd=max_usd, repos_root=repos_root,
                         options={"policy": policy, "small": small, "admission_tests": admission_tests,
-                                 "workers": workers, "max_evals": max_evals, "max_nodes": max_nodes},
+                                 "workers": workers, "max_evals": max_evals, "max_nodes": max_nodes,
+                                 "modify_time_limit_s": modify_time_limit, "diagnosis_view": diagnosis_view},
                         models={"model": model, "diagnosis": diagnosis_model, "modify": modify_model})
     archive, config, models, task_set = start.archive, start.config, start.models, start.task_set
     for problem in task_set.problems:

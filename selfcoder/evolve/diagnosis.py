@@ -11,6 +11,11 @@ lesson left, the diagnosis is asked for a general improvement and told why.
 and the agent files the run points to (a traceback's files, the prompts of its actions), then
 the files in scope, bounded; and which files may change (surface.py). An empty reply or a
 model error is tried again (3 attempts, DGM's diagnose_problem), then `DiagnosisFailed`.
+
+With a finding of the host's about the run (symptoms.py) that points to a file in scope, the
+target has a focus: the diagnosis is asked for one change to that file, and the
+self-modification is told to change it (`modify_problem`). The `focused` view shows only the
+finding and that file: a 1.5B model shown the whole failed run writes a fix for the task.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from selfcoder.core.config import Settings
 from selfcoder.core.errors import SelfcoderError
+from selfcoder.evolve import symptoms
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.run_log import RunLog, trim
 from selfcoder.core.task import Task
@@ -32,6 +38,8 @@ DIAGNOSIS_SYSTEM = (
     "the agent's own files that matter. Find the weakness in the AGENT'S OWN CODE (not in the task's "
     "repository) that caused the failure, and write a problem statement for a developer who will "
     "change the agent's code: which file, what to change, and why. Answer with the problem statement only.")
+FOCUSED_SYSTEM = ("You improve a coding agent by changing one of its own files (a setting, a prompt or a policy). "
+                  "Answer with the change to that file only.")
 DIAGNOSIS_ATTEMPTS = 3  # DGM's diagnose_problem: max_attempts=3
 FILES_CHARS = 12000  # the agent files shown, all together
 SPECIAL = {"empty_patch": "empty_patch", "token_limit": "overflow"}  # DGM's special cases
@@ -51,11 +59,16 @@ class Target:
     kind: str  # failed | empty_patch | overflow | explore
     log: str = ""  # the run as the diagnosis reads it (verdict, steps, patch)
     files: list[str] = field(default_factory=list)  # the agent files the run points to
+    focus: str | None = None  # the file in scope the change goes to (symptoms.py), when the host found one
+    fact: str = ""  # what the host measured in the run that points there
 
 
-def pick_target(evals: list[EvalRow], rng: random.Random, agent_files: list[str] = ()) -> Target:
+def pick_target(evals: list[EvalRow], rng: random.Random, agent_files: list[str] = (),
+                in_scope: list[str] = ()) -> Target:
     """A failed evaluation of the parent that is a lesson about its code, preferring empty patches
-    and overflows; `explore` when there is none. `agent_files`: the parent's files (to name)."""
+    and overflows; `explore` when there is none. `agent_files`: the parent's files (to name);
+    `in_scope`: the files a child may change — a finding of the host's about the run that points
+    to one of them (symptoms.py) becomes the target's focus."""
     if not evals:  # the search expands only nodes with finished results: never here
         raise SelfcoderError("a node without finished evaluations cannot be diagnosed")
     lessons, infra = [], []
@@ -76,7 +89,10 @@ def pick_target(evals: list[EvalRow], rng: random.Random, agent_files: list[str]
     kind = SPECIAL.get(chosen.outcome, "failed")
     text = (f"Grading:\n{log.verdict()}\n\nWhat the agent did, step by step:\n{log.steps()}\n\n"
             f"The agent's patch:\n{log.patch()}")
-    return Target(task=chosen.task, kind=kind, log=text, files=log.agent_files(list(agent_files)))
+    found = symptoms.pick(symptoms.symptoms(log), list(in_scope), rng)
+    focus, fact = (found[1], found[0].fact) if found else (None, "")
+    named = log.agent_files(list(agent_files))
+    return Target(task=chosen.task, kind=kind, log=text, files=named, focus=focus, fact=fact)
 
 
 def shown_files(agent_dir: Path | None, named: list[str], in_scope: list[str], chars: int = FILES_CHARS) -> str:
@@ -100,7 +116,14 @@ def shown_files(agent_dir: Path | None, named: list[str], in_scope: list[str], c
     return "\n".join(parts)
 
 
-def prompt(target: Target, task: Task | None, files_text: str, scope_note: str) -> str:
+VIEWS = ("full", "focused")  # what the diagnosis model is shown (EvolveConfig.diagnosis_view)
+
+
+def prompt(target: Target, task: Task | None, files_text: str, scope_note: str, view: str = "full") -> str:
+    """`full` (DGM's view): the task, the verdict, the steps, the patch, the agent's files, and the
+    host's finding when there is one; `focused` (for a small model): the finding and its file only."""
+    if target.focus and view == "focused":
+        return focused_prompt(target, files_text)
     if target.kind == "explore":
         parts = ["The agent has no failed run to learn from (below: why). Find a general weakness of the agent's "
                  "code that keeps it from resolving more tasks.", target.log]
@@ -108,17 +131,48 @@ def prompt(target: Target, task: Task | None, files_text: str, scope_note: str) 
         what = {"failed": "did not resolve", "empty_patch": "produced no change for",
                 "overflow": "ran out of its token budget on"}[target.kind]
         parts = [f"The agent {what} this task.", f"Task:\n{task.problem_statement if task else '(none)'}", target.log]
+    if target.focus:
+        parts.append(f"What the host measured in this run: {target.fact}")
     if files_text:
         parts.append(f"The agent's files:\n{files_text}")
+    if target.focus:
+        parts.append(f"Write the problem statement for ONE change to the agent's file {target.focus} that would help "
+                     "with what the host measured: what to change in it and why. Do not fix the task's code: the "
+                     "task's repository is not the agent.")
+        return "\n\n".join(p for p in parts if p)
     if scope_note:
         parts.append(scope_note)
     parts.append("Write the problem statement for the change to the agent's code.")
     return "\n\n".join(p for p in parts if p)
 
 
+def focused_prompt(target: Target, files_text: str) -> str:
+    """With a host finding: the finding and the one file, nothing of the task's code. Shown the
+    task, its patch and its steps, a 1.5B model wrote a fix for the task even when asked for a
+    change to a named agent file (measured, bench/self_improvement.py's smoke run)."""
+    return "\n\n".join([
+        "Below is one file of a coding agent: a program that fixes bugs in other people's code by asking a "
+        "language model for edits. You will improve that file.",
+        f"What the agent's last failed run showed (measured by the host): {target.fact}",
+        f"The agent's file {target.focus}, whole:\n{files_text}",
+        f"Write ONE small change to {target.focus} that would help the agent with what the run showed: which "
+        f"line or setting of {target.focus} to change, to what, and why, in a few sentences. The task's code is "
+        "left out on purpose: write only about the agent's file."])
+
+
+def modify_problem(target: Target, diagnosed: str, scope_note: str) -> str:
+    """The problem statement the parent agent gets to change its own code. With a focus it names
+    that file first and alone (the agent shows the files a problem names, and a list of every file
+    in scope would crowd it out); the scope the host enforces is unchanged."""
+    if not target.focus:
+        return f"{diagnosed}\n\n{scope_note}"
+    return (f"Change the agent's file {target.focus}.\n\n{diagnosed}\n\nWhat the host measured: {target.fact}\n\n"
+            f"Change only {target.focus}: a change to another file makes the new agent invalid.")
+
+
 def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Path, budget: Any,
              attempts: int = DIAGNOSIS_ATTEMPTS, *, agent_dir: Path | None = None, in_scope: list[str] = (),
-             scope_note: str = "") -> tuple[str, dict]:
+             scope_note: str = "", view: str = "full") -> tuple[str, dict]:
     """(problem statement about the agent's code, usage) from the diagnosis model, on the host.
 
     An empty reply or a model error (the gateway's own retries spent) is tried again, up to
@@ -130,8 +184,15 @@ def diagnose(target: Target, task: Task | None, settings: Settings, run_dir: Pat
     from selfcoder.llm.budget import Budget
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    user = prompt(target, task, shown_files(agent_dir, target.files, list(in_scope)), scope_note)
-    messages = [{"role": "system", "content": DIAGNOSIS_SYSTEM}, {"role": "user", "content": user}]
+    focused = bool(target.focus) and view == "focused"
+    if focused:  # that file alone, whole: the rest would only draw a small model away from it
+        shown = shown_files(agent_dir, [target.focus], [])
+    else:  # the focus first, then the files the run points to, then the rest of the scope
+        named = [target.focus] if target.focus else []
+        shown = shown_files(agent_dir, named + [f for f in target.files if f not in named], list(in_scope))
+    user = prompt(target, task, shown, scope_note, view)
+    system = FOCUSED_SYSTEM if focused else DIAGNOSIS_SYSTEM
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     gateway = Gateway(settings, run_id=run_dir.name, trajectory=TrajectoryLog(run_dir / "diagnosis.jsonl"),
                       budget=Budget.from_settings(settings.budget, parent=budget))
     why = []

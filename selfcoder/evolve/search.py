@@ -53,6 +53,12 @@ class EvolveConfig:
     smoke_task: str | None = None  # default: the first task
     scope: str = surface.LEGACY_SCOPE  # the files a child may change (surface.py; the CLI's default differs)
     seed: int = 0
+    # seconds for the parent's run on its own code (None: the agent's time_limit_s, as evaluations):
+    # the host's choice, as DGM gives self-modification a larger budget than an evaluation
+    modify_time_limit_s: float | None = None
+    # what the diagnosis model is shown (diagnosis.VIEWS): `full`, DGM's; `focused`, the host's finding
+    # and its one file, for a small model that otherwise writes a fix for the task
+    diagnosis_view: str = "full"
     params: dict = field(default_factory=dict)  # PolicyConfig fields
 
     def to_json(self) -> dict:
@@ -94,6 +100,9 @@ class Search:
         self.local_budget = budget  # what this process's ledger budgets draw on
         self.budget = executor.share_budget(budget) if self.remote else budget
         self.modify_settings = replayable(modify_settings or settings)
+        if config.modify_time_limit_s:
+            agent = self.modify_settings.agent.model_copy(update={"time_limit_s": float(config.modify_time_limit_s)})
+            self.modify_settings = self.modify_settings.model_copy(update={"agent": agent})
         self.diagnosis_settings = replayable(diagnosis_settings or settings)
         self.by_id = {t.instance_id: t for t in tasks}
         ids = list(self.by_id)
@@ -310,17 +319,19 @@ class Search:
         job = f"expand/{work.name}"
         parent_dir = self.archive.node_dir(parent)
         in_scope = surface.files_in_scope(parent_dir, self.scope[1])
-        target = diagnosis.pick_target(self.archive.evaluations(parent), rng, surface.files_in_scope(parent_dir, ["**"]))
+        target = diagnosis.pick_target(self.archive.evaluations(parent), rng, surface.files_in_scope(parent_dir, ["**"]),
+                                       in_scope)
         task = self.by_id.get(target.task) if target.task else None
-        origin = {"task": target.task, "kind": target.kind, "diagnosis": target.log[-4000:], "problem": None}
+        origin = {"task": target.task, "kind": target.kind, "diagnosis": target.log[-4000:], "problem": None,
+                  "focus": target.focus, "fact": target.fact}
         scope_note = surface.note(*self.scope, in_scope)
         try:
             problem, usage = diagnosis.diagnose(target, task, self.diagnosis_settings, work / "diagnosis",
                                                 self._ledger(job, "diagnosis", node=parent), agent_dir=parent_dir,
-                                                in_scope=in_scope, scope_note=scope_note)
+                                                in_scope=in_scope, scope_note=scope_note, view=self.cfg.diagnosis_view)
         except diagnosis.DiagnosisFailed as e:  # recorded, and the search goes on
             return self._failed(parent, parent_dir, work, origin, str(e), e.usage)
-        problem = origin["problem"] = f"{problem}\n\n{scope_note}"
+        problem = origin["problem"] = diagnosis.modify_problem(target, problem, scope_note)
         step.write_origin(work, origin)
         smoke_task = self.by_id[self.cfg.smoke_task or self.tasks[0].instance_id]
         args = dict(settings=self.settings, modify_settings=self.modify_settings, test_cmd=self.cfg.admission_tests,
@@ -342,8 +353,9 @@ class Search:
             if self.cancel.cancelled:
                 raise Cancelled("stopped") from None
             return self._failed(parent, parent_dir, work, origin, f"the child could not be made: {e}", usage)
-        if made["restored"]:
-            origin["restored_tests"] = made["restored"]
+        if made["restored"] or made.get("dropped"):
+            origin.update({k: v for k, v in (("restored_tests", made["restored"]),
+                                             ("dropped_reproduction_tests", made.get("dropped"))) if v})
             step.write_origin(work, origin)
         tokens = made["tokens"] + usage.get("total_tokens", 0)
         cost = made["cost_usd"] + usage.get("cost_usd", 0.0)

@@ -20,6 +20,7 @@ from typing import Any
 from selfcoder.core.errors import SelfcoderError
 from selfcoder.eval.tasks import load_task_set
 from selfcoder.evolve import surface
+from selfcoder.evolve.diagnosis import VIEWS
 from selfcoder.evolve.archive import Archive
 from selfcoder.evolve.search import EvolveConfig
 from selfcoder.llm.budget import check_max_usd
@@ -51,6 +52,10 @@ def open_search(archive_dir: Path, *, resume: bool, tasks_file: Path | None, opt
     try:
         stored = archive.config
         run = stored.get("run", {})
+        view = stored.get("search", {}).get("diagnosis_view", "full")
+        if given.get("diagnosis_view", view) != view:
+            raise SelfcoderError(f"--resume: this archive's diagnosis view is {view}, not {given['diagnosis_view']}; "
+                                 "it is fixed when an archive is made: start a new archive for another")
         config = EvolveConfig(**{**stored.get("search", {}), **given})
         if scope is not None and scope != config.scope:
             raise SelfcoderError(f"--resume: this archive's search lets a child change --scope {config.scope}, not "
@@ -78,6 +83,8 @@ def _create(archive_dir, tasks_file, given, scope, models, seed, max_usd, repos_
         raise SelfcoderError("--tasks is required for a new archive")
     if given.get("policy", "hgm") not in ("hgm", "dgm"):
         raise SelfcoderError(f"--policy {given['policy']}: choose hgm or dgm")
+    if given.get("diagnosis_view", "full") not in VIEWS:
+        raise SelfcoderError(f"--diagnosis-view {given['diagnosis_view']}: choose {' or '.join(VIEWS)}")
     config = EvolveConfig(**given, scope=scope or surface.DEFAULT_SCOPE)
     seed_dir = resolve_scaffold(seed or "seed")
     surface.patterns(surface.load(seed_dir), config.scope)  # an unknown --scope: one line, no archive made

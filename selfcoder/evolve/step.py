@@ -21,12 +21,14 @@ commands the host chose, and scores come only from the host's grading.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from selfcoder.core.cancel import Cancelled, CancelToken
 from selfcoder.core.config import Settings
+from selfcoder.core.patch_paths import parse_changes
 from selfcoder.core.errors import SelfcoderError
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.surface import scope_problem
@@ -44,8 +46,6 @@ class BudgetSpent(SelfcoderError):
 def patch_paths_problem(patch: str) -> str | None:
     """Why a child's patch touches something outside its scaffold, or None. Paths as git writes
     them (quoted, renamed: selfcoder/core/patch_paths.py), the old path of a rename too."""
-    from selfcoder.core.patch_paths import parse_changes
-
     for line in patch.splitlines():
         if line.startswith(("new file mode 120000", "new mode 120000", "old mode 120000")):
             return "the diff makes a link (a scaffold holds plain files only)"
@@ -73,6 +73,24 @@ def tamper_problem(patch: str, parent_dir: Path) -> str | None:
 
     hits = scan_patch(patch, old_text=old_text)
     return "the diff reaches into the test framework: " + "; ".join(hits[:3]) if hits else None
+
+
+def without_reproduction_tests(patch: str) -> tuple[str, list[str]]:
+    """(`patch` without the test modules it creates outside tests/, their paths). The parent's run
+    on its own code is a run like any other: its reproduce-first step writes a test of the problem
+    at the top of the checkout (test_reproduce_issue.py). That file is the run's working note, not
+    part of the child, and left in, it put every such child outside its scope. Only new test
+    modules (validate/protected.py's rule, read by the host) outside tests/ are dropped, so a
+    child under --scope all still adds tests to tests/; dropping can only make a child smaller."""
+    from selfcoder.validate.protected import new_test_files
+
+    dropped = [f for f in new_test_files(patch) if not f.startswith("tests/")]
+    if not dropped:
+        return patch, []
+    sections = re.split(r"(?m)^(?=diff --git )", patch)
+    kept = [s for s in sections if not (s.startswith("diff --git ") and any(
+        c.path in dropped for c in parse_changes(s)))]
+    return "".join(kept), dropped
 
 
 def apply_child(parent_dir: Path, patch: str, dest: Path) -> None:
@@ -220,27 +238,32 @@ def make_child(parent_dir: Path, problem: str, *, settings: Settings, modify_set
 
     Writes the child's files to `work/child`. Returns {"status": valid | invalid | failed,
     "reason", "tokens", "cost_usd" (making and admitting it), "restored" (the parent's tests put
-    back), "smoke": the smoke evaluation's record or None}; a smoke run that was graded is the
+    back), "dropped" (the run's own reproduction tests, left out of the child), "smoke": the smoke
+    evaluation's record or None}; a smoke run that was graded is the
     child's first evaluation and its spend is the evaluation's, else it is the node's.
     Plain data in and out, so it runs in a thread or as a Ray task (`selfcoder.pools`)."""
     result = modify(parent_dir, problem, settings=modify_settings, test_cmd=test_cmd, work=work, budget=budget,
                     cancel=cancel)
     out = {"status": "invalid", "reason": None, "tokens": (result.usage or {}).get("total_tokens", 0),
-           "cost_usd": (result.usage or {}).get("cost_usd", 0.0), "restored": [], "smoke": None}
+           "cost_usd": (result.usage or {}).get("cost_usd", 0.0), "restored": [], "dropped": [], "smoke": None}
     child_dir = work / "child"
-    if not result.patch.strip():
+    patch, out["dropped"] = without_reproduction_tests(result.patch)
+    if not patch.strip() and out["dropped"]:
+        out["reason"] = f"the parent changed nothing but its own reproduction test ({', '.join(out['dropped'])})"
+        return out
+    if not patch.strip():
         if result.status in (RunStatus.MODEL_ERROR, RunStatus.ERROR):  # no child was made: not the child's fault
             out.update(status="failed", reason=f"the self-modification run failed ({result.status}): {result.message[:200]}")
             return out
         out["reason"] = f"the parent made no change ({result.agent_status}: {result.message[:200]})"
         return out
-    reason = patch_paths_problem(result.patch)
+    reason = patch_paths_problem(patch)
     if reason is None:  # its files are kept for inspection, also when it is out of scope or tampers
         try:
-            apply_child(parent_dir, result.patch, child_dir)
+            apply_child(parent_dir, patch, child_dir)
         except SelfcoderError as e:
             reason = str(e)
-    reason = reason or scope_problem(result.patch, *scope) or tamper_problem(result.patch, parent_dir)
+    reason = reason or scope_problem(patch, *scope) or tamper_problem(patch, parent_dir)
     if reason is None:
         out["restored"] = restore_parent_tests(parent_dir, child_dir, test_cmd)
         reason = self_check(child_dir, settings, test_cmd, cancel)

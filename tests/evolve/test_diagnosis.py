@@ -13,11 +13,14 @@ import yaml
 from conftest import DIAGNOSIS, settings_for
 from e2e_replies import CALC_FIX
 
-from selfcoder.evolve import diagnosis, step
+from selfcoder.evolve import diagnosis, step, symptoms
 from selfcoder.evolve.db import EvalRow
 from selfcoder.evolve.run_log import RunLog
 from selfcoder.core.scaffold import SEED_DIR
 from selfcoder.core.task import load_tasks
+
+SEED_FILES = sorted(p.relative_to(SEED_DIR).as_posix() for p in SEED_DIR.rglob("*")
+                    if p.is_file() and "__pycache__" not in p.parts)
 
 
 def evaluate(sim, name: str, task_id: str, *replies: str) -> EvalRow:
@@ -127,3 +130,101 @@ def test_the_files_a_run_points_to_are_its_traceback_innermost_first_then_its_ac
     text = diagnosis.shown_files(SEED_DIR, ["agent.py"], ["config.json"], chars=3000)
     assert text.startswith("--- agent.py (the run points here) ---") and "characters left out" in text
     assert len(text) < 3200
+
+
+# -- the host's findings (symptoms.py): what a small diagnosis model cannot infer ---------------
+SLOW = "out of time while waiting for the model (TimeoutError: timed out)"
+
+
+def _request(chars: int) -> dict:
+    return {"type": "llm_request", "messages": [{"role": "system", "content": "s" * 100},
+                                                {"role": "user", "content": "u" * (chars - 100)}]}
+
+
+def test_the_host_reads_its_findings_off_the_run_each_naming_the_files_a_change_would_go_to(tmp_path):
+    events = [_request(3000), {"type": "llm_response", "text": "EDIT PART OF A FILE with a SEARCH/REPLACE block"},
+              {"type": "agent_step", "n": 1, "action": "format_error"},
+              {"type": "agent_reproduce", "status": "not_reproduced", "detail": "pytest stopped while collecting"},
+              _request(11209), {"type": "agent_step", "n": 2, "action": "edit"},
+              {"type": "agent_localize", "status": "fallback", "detail": "the reply holds no working edit"},
+              {"type": "agent_step", "n": 3, "action": "format_error+repeat"},
+              {"type": "agent_exit", "status": "time_limit", "message": SLOW}]
+    log = run_dir(tmp_path, "r", {"status": "not_validated", "agent_status": "time_limit"}, events=events)
+    found = symptoms.symptoms(log)
+    assert [s.name for s in found] == ["slow_prompts", "format_errors", "reproduction_failed", "edit_not_made"]
+    assert "after 2 model calls" in found[0].fact and "11,209 characters" in found[0].fact
+    assert found[0].files[0] == "config.json"
+    assert found[1].fact.startswith("2 of the run's 3 steps") and "SEARCH/REPLACE" in found[1].fact
+    assert "pytest stopped while collecting" in found[2].fact
+    # the file is one the child may change, or there is no focus
+    assert symptoms.pick(found, [], random.Random(0)) is None
+    for seed in range(30):
+        symptom, focus = symptoms.pick(found, ["prompts/reproduce.txt", "agent.py"], random.Random(seed))
+        assert (symptom.name, focus) == ("reproduction_failed", "prompts/reproduce.txt")
+    picked = {symptoms.pick(found, list(SEED_FILES), random.Random(seed)) for seed in range(60)}
+    assert {s.name for s, _ in picked} == {s.name for s in found}  # each finding is tried, not only the first
+    assert {f for s, f in picked if s.name == "slow_prompts"} > {"config.json"}  # and more than one file
+
+
+def test_a_hostile_trajectory_gives_bounded_findings_and_never_a_file_out_of_scope(tmp_path):
+    """The trajectory is written by the agent in the sandbox: junk in it is no crash, its text is
+    cut, and the findings' files are the host's own list, never a path the run names."""
+    events = [{"type": "llm_request", "messages": ["not a dict", {"content": ["a", "list"]}, {"content": None}]},
+              {"type": "llm_request"}, {"type": 5}, {"type": "agent_step", "action": None},
+              {"type": "agent_step", "action": "format_error", "detail": "../../etc/passwd"},
+              {"type": "llm_response", "text": "x" * 1_000_000},
+              {"type": "agent_reproduce", "status": "not_reproduced", "detail": "y" * 1_000_000},
+              {"type": "agent_localize", "status": "fallback", "detail": {"nested": "dict"}},
+              {"type": "agent_exit", "status": "time_limit", "message": SLOW + " /agent/../../host"}]
+    log = run_dir(tmp_path, "r", {"status": "not_validated", "agent_status": "time_limit"}, events=events)
+    found = symptoms.symptoms(log)
+    assert {s.name for s in found} == {"slow_prompts", "format_errors", "reproduction_failed", "edit_not_made"}
+    assert all(len(s.fact) < 1200 for s in found)
+    allowed = {f for s in found for f in s.files}
+    assert allowed <= set(SEED_FILES)
+    for seed in range(20):
+        assert symptoms.pick(found, ["../../etc/passwd", "config.json"], random.Random(seed))[1] == "config.json"
+
+
+def test_with_a_finding_the_diagnosis_is_asked_for_one_change_to_one_file_and_the_child_told_only_it(sim, runs):
+    """The measured failure of a 1.5B diagnosis: asked for "a change to the agent", shown the task, its
+    patch and steps, it fixed the task. With a finding, the prompt holds the finding and the file,
+    whole and alone, and nothing of the task's code; the self-modification names that file first
+    and no list of every file in scope."""
+    agent_failed, _ = runs
+    in_scope = ["config.json", "prompts/function_fix.txt"]
+    target = diagnosis.pick_target([agent_failed], random.Random(1), list(SEED_FILES), ["prompts/function_fix.txt"])
+    found = symptoms.symptoms(RunLog.read(agent_failed.log_path))
+    assert {"wrong_fix", "edit_not_made"} <= {s.name for s in found}  # a wrong patch; a reply with no edit
+    assert target.focus == "prompts/function_fix.txt" and target.fact in {s.fact for s in found}
+    task = next(t for t in load_tasks(sim["tasks"]) if t.instance_id == "calc_py-clamp")
+    out = sim["tmp"] / "diag-focus"
+    note = "You may change only config.json, prompts/function_fix.txt."
+    # the full view (DGM's, the default): the whole failed run, and the finding and its file first
+    full_out = sim["tmp"] / "diag-full"
+    diagnosis.diagnose(target, task, settings_for(sim["diagnosis"]), full_out, None, agent_dir=SEED_DIR,
+                       in_scope=in_scope, scope_note=note)
+    full = sent_prompt(full_out)
+    assert f"What the host measured in this run: {target.fact}" in full and "assert 15 == 10" in full
+    assert full.index("--- prompts/function_fix.txt") < full.index("--- config.json")
+    assert "ONE change to the agent's file prompts/function_fix.txt" in full
+    # the focused view: the finding and the file only
+    problem, _ = diagnosis.diagnose(target, task, settings_for(sim["diagnosis"]), out, None, agent_dir=SEED_DIR,
+                                    in_scope=in_scope, scope_note=note, view="focused")
+    prompt = sent_prompt(out)
+    assert target.fact in prompt and (SEED_DIR / "prompts/function_fix.txt").read_text().strip() in prompt
+    assert "--- config.json ---" not in prompt  # the file alone
+    # nothing of the task's code: not its text, its patch, its steps or its test output
+    for task_code in ("calc.clamp(15, 0, 10)", "count = len(values)", "[step 1:", "assert 15 == 10"):
+        assert task_code not in prompt, task_code
+    assert prompt.rstrip().endswith("write only about the agent's file.")
+    system = next(json.loads(line) for line in (out / "diagnosis.jsonl").read_text().splitlines()
+                  if json.loads(line).get("type") == "llm_request")["messages"][0]["content"]
+    assert system == diagnosis.FOCUSED_SYSTEM
+    told = diagnosis.modify_problem(target, problem, note)
+    assert told.startswith("Change the agent's file prompts/function_fix.txt.") and DIAGNOSIS in told
+    assert "config.json" not in told and "Change only prompts/function_fix.txt" in told
+    # without a file in scope for any finding: the diagnosis as before, with the scope note
+    plain = diagnosis.pick_target([agent_failed], random.Random(1), list(SEED_FILES), ["agent.py"])
+    assert plain.focus is None
+    assert diagnosis.modify_problem(plain, "P", "NOTE") == "P\n\nNOTE"

@@ -233,3 +233,39 @@ def test_an_archive_whose_creation_was_cut_off_is_finished_on_open_and_made_agai
         Archive.create(tmp_path / "mine", SEED_DIR, {"search": {}})
     assert (tmp_path / "mine" / "notes.txt").read_text() == "a user's file"
 
+
+
+# -- the self-modification's time -----------------------------------------------------------------
+def test_the_self_modification_time_and_the_diagnosis_view_are_the_archives_and_reach_only_their_part(sim):
+    """On 2 cores a scaffold's first prompt takes about a minute: the 120 s of an evaluation left a
+    parent no time to edit its own code. `--modify-time-limit` is stored in the archive (a resume
+    keeps it) and given to the self-modification run only. The diagnosis view is fixed with the
+    archive (a resume with another is refused, a bad one is a one-line error)."""
+    from selfcoder.evolve.search import EvolveConfig, Search
+    from selfcoder.evolve.start import open_search
+    from selfcoder.core.task import load_tasks
+
+    def opened(resume: bool, **options):
+        return open_search(sim["tmp"] / "arch", resume=resume, tasks_file=sim["tasks"], options=options, scope=None,
+                           models={}, seed=None, max_usd=None, repos_root=None)
+
+    with pytest.raises(SelfcoderError, match="--diagnosis-view everything: choose full or focused"):
+        opened(False, diagnosis_view="everything")
+    start = opened(False, modify_time_limit_s=600.0, diagnosis_view="focused")
+    start.archive.close()
+    with pytest.raises(SelfcoderError, match="diagnosis view is focused, not full"):
+        opened(True, diagnosis_view="full")
+    start = opened(True)
+    try:
+        assert start.config.modify_time_limit_s == 600.0 and start.config.diagnosis_view == "focused"
+        s = Search(start.archive, load_tasks(sim["tasks"]), settings_for(sim["agent"]), start.config)
+        assert s.modify_settings.agent.time_limit_s == 600.0 and s.settings.agent.time_limit_s == 120
+        assert s.diagnosis_settings.agent.time_limit_s == 120
+    finally:
+        start.archive.close()
+    default = Search(Archive.create(sim["tmp"] / "plain", SEED_DIR, {"search": {}}), load_tasks(sim["tasks"]),
+                     settings_for(sim["agent"]), EvolveConfig())
+    try:
+        assert default.modify_settings.agent.time_limit_s == 120
+    finally:
+        default.archive.close()
