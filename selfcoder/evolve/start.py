@@ -57,6 +57,7 @@ def open_search(archive_dir: Path, *, resume: bool, tasks_file: Path | None, opt
             raise SelfcoderError(f"--resume: this archive's diagnosis view is {view}, not {given['diagnosis_view']}; "
                                  "it is fixed when an archive is made: start a new archive for another")
         config = EvolveConfig(**{**stored.get("search", {}), **given})
+        check_modify_time(config.modify_time_limit_s)
         if scope is not None and scope != config.scope:
             raise SelfcoderError(f"--resume: this archive's search lets a child change --scope {config.scope}, not "
                                  f"{scope}; the scope is fixed when an archive is made: start a new archive for another")
@@ -76,6 +77,13 @@ def open_search(archive_dir: Path, *, resume: bool, tasks_file: Path | None, opt
         archive.close()
         raise
     return SearchStart(archive, config, chosen, task_set, max_usd)
+
+
+def check_modify_time(value: Any) -> None:
+    """The self-modification's seconds: a positive number or none (an archive is data: a bad value
+    in one is a one-line error, not a traceback in the middle of a search)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e7):
+        raise SelfcoderError(f"modify_time_limit_s {value!r}: give a number of seconds (--modify-time-limit)")
 
 
 def _create(archive_dir, tasks_file, given, scope, models, seed, max_usd, repos_root) -> SearchStart:

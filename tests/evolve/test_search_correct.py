@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 
 import pytest
 import yaml
@@ -263,6 +264,16 @@ def test_the_self_modification_time_and_the_diagnosis_view_are_the_archives_and_
         assert s.diagnosis_settings.agent.time_limit_s == 120
     finally:
         start.archive.close()
+    # a bad value stored in an archive (it is data) is a one-line error on resume
+    db = sqlite3.connect(sim["tmp"] / "arch" / "archive.db")
+    row = db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+    bad = json.loads(row[0])
+    bad["search"]["modify_time_limit_s"] = "forever"
+    db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (json.dumps(bad),))
+    db.commit()
+    db.close()
+    with pytest.raises(SelfcoderError, match="modify_time_limit_s 'forever': give a number of seconds"):
+        opened(True)
     default = Search(Archive.create(sim["tmp"] / "plain", SEED_DIR, {"search": {}}), load_tasks(sim["tasks"]),
                      settings_for(sim["agent"]), EvolveConfig())
     try:
