@@ -328,7 +328,8 @@ class Search:
         try:
             problem, usage = diagnosis.diagnose(target, task, self.diagnosis_settings, work / "diagnosis",
                                                 self._ledger(job, "diagnosis", node=parent), agent_dir=parent_dir,
-                                                in_scope=in_scope, scope_note=scope_note, view=self.cfg.diagnosis_view)
+                                                in_scope=in_scope, scope_note=scope_note,
+                                                view=self.cfg.diagnosis_view)
         except diagnosis.DiagnosisFailed as e:  # recorded, and the search goes on
             return self._failed(parent, parent_dir, work, origin, str(e), e.usage)
         problem = origin["problem"] = diagnosis.modify_problem(target, problem, scope_note)

@@ -68,7 +68,8 @@ def symptoms(log: RunLog) -> list[Symptom]:
             f"{trim(stable(str(no_edit[0].get('detail') or '')), 300)}"),
             ("prompts/function_fix.txt", "prompts/function_retry.txt", "config.json")))
     if status == "step_limit":
-        found.append(Symptom("step_limit", f"The run used all its steps without submitting: {trim(message, 200)}",
+        found.append(Symptom("step_limit",
+                             f"The run used all its steps without submitting: {trim(stable(message), 200)}",
                              ("config.json", "prompts/next.txt")))
     patch = log.patch()
     if patch != "(empty)" and (log.record.get("grade") or {}).get("outcome") not in (None, "resolved"):
