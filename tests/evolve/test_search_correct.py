@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 import yaml
-from conftest import DIAGNOSIS, settings_for
+from conftest import DIAGNOSIS, SELF_EDIT, settings_for
 from e2e_replies import search_replace
 from test_search_sim import search
 
@@ -280,3 +280,31 @@ def test_the_self_modification_time_and_the_diagnosis_view_are_the_archives_and_
         assert default.modify_settings.agent.time_limit_s == 120
     finally:
         default.archive.close()
+
+
+# -- the parent's reproduction test -------------------------------------------------------------
+REPRO = ("test_reproduce_issue.py\n```python\nimport json\n\n\ndef test_the_note_is_there():\n"
+         "    assert json.load(open('config.json')).get('evolved_note') == 'tried harder'\n```\n")
+
+
+@pytest.mark.parametrize("replies, status, reason", [
+    ((REPRO, SELF_EDIT), "valid", None),
+    ((REPRO, "SUBMIT", "SUBMIT"), "invalid", "changed nothing but its own reproduction test (test_reproduce_issue.py)"),
+])
+def test_the_parents_own_reproduction_test_is_not_part_of_the_child(sim, replies, status, reason):
+    """The parent's run on its own code is a run like any other: the seed's reproduce-first step
+    writes test_reproduce_issue.py at the top of the checkout. Under --scope policies that file
+    made every such child invalid ("outside --scope"); it is the run's note, not the child."""
+    one_task(sim)
+    sim["repro"] = script(sim, "repro", *replies)
+    archive, s = search(sim, sim["tmp"] / "arch", modify="repro", policy="hgm", max_evals=3, max_nodes=2, workers=1,
+                        scope="policies")
+    s.run()
+    child = archive.node("n1")
+    assert child.status == status and (reason is None or reason in child.reason), child.reason
+    assert not (archive.node_dir("n1") / "test_reproduce_issue.py").exists()
+    if status == "valid":
+        assert '"evolved_note": "tried harder"' in (archive.node_dir("n1") / "config.json").read_text()
+        origin = json.loads(next((archive.root / "runs" / "expand").glob("*/origin.json")).read_text())
+        assert origin["dropped_reproduction_tests"] == ["test_reproduce_issue.py"]
+    archive.close()
