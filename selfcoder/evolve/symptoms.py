@@ -33,13 +33,22 @@ def _prompt_chars(event: dict) -> int:
                and isinstance(m.get("content"), str))
 
 
+def _of(events: list[dict], kind: str, status: str | None = None) -> list[dict]:
+    """The events of one type (and status, when given), in order."""
+    return [e for e in events if e.get("type") == kind and (status is None or e.get("status") == status)]
+
+
+def _detail(event: dict) -> str:
+    """An event's detail as the diagnosis may read it: text, cut, freed of what differs between runs."""
+    return trim(stable(str(event.get("detail") or "")), 300)
+
+
 def symptoms(log: RunLog) -> list[Symptom]:
     """The findings of one failed run, in a fixed order (the likeliest cause first)."""
     events, found = log.events, []
     exit_event = next((e for e in reversed(events) if e.get("type") == "agent_exit" and "status" in e), {})
     status, message = str(exit_event.get("status") or ""), str(exit_event.get("message") or "")
-    requests = [e for e in events if e.get("type") == "llm_request"]
-    steps = [e for e in events if e.get("type") == "agent_step"]
+    requests, steps = _of(events, "llm_request"), _of(events, "agent_step")
     if status == "time_limit" and "waiting for the model" in message and requests:
         longest = max(_prompt_chars(e) for e in requests)
         found.append(Symptom("slow_prompts", (
@@ -49,23 +58,23 @@ def symptoms(log: RunLog) -> list[Symptom]:
             ("config.json", "prompts/system.txt", "prompts/instance.txt")))
     unreadable = [e for e in steps if "format_error" in str(e.get("action") or "").split("+")]
     if unreadable and len(unreadable) * 4 >= len(steps):
-        replies = [e for e in events if e.get("type") == "llm_response"]
-        example = next((str(r.get("text") or "") for r in replies if str(r.get("text") or "").strip()), "")
+        example = next((str(r.get("text") or "") for r in _of(events, "llm_response")
+                        if str(r.get("text") or "").strip()), "")
         found.append(Symptom("format_errors", (
             f"{len(unreadable)} of the run's {len(steps)} steps were replies the agent could not read (format "
             f"errors). A reply of the model, start: {json.dumps(trim(stable(example), 300))}"),
             ("prompts/format_error.txt", "prompts/system.txt", "config.json")))
-    reproduce = [e for e in events if e.get("type") == "agent_reproduce" and e.get("status") == "not_reproduced"]
+    reproduce = _of(events, "agent_reproduce", "not_reproduced")
     if reproduce:
         found.append(Symptom("reproduction_failed", (
             f"The agent's reproduction test failed to show the problem {len(reproduce)} times: "
-            f"{trim(stable(str(reproduce[-1].get('detail') or '')), 300)}"),
+            f"{_detail(reproduce[-1])}"),
             ("prompts/reproduce.txt", "prompts/reproduce_retry.txt", "config.json")))
-    no_edit = [e for e in events if e.get("type") == "agent_localize" and e.get("status") == "fallback"]
+    no_edit = _of(events, "agent_localize", "fallback")
     if no_edit:
         found.append(Symptom("edit_not_made", (
             f"The agent showed the model the functions to fix, and the reply held no working edit: "
-            f"{trim(stable(str(no_edit[0].get('detail') or '')), 300)}"),
+            f"{_detail(no_edit[0])}"),
             ("prompts/function_fix.txt", "prompts/function_retry.txt", "config.json")))
     if status == "step_limit":
         found.append(Symptom("step_limit",
